@@ -1,0 +1,3 @@
+"""khabar: grounded bilingual digests of Arabic and Persian news."""
+
+__version__ = "0.1.0"

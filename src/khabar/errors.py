@@ -1,0 +1,218 @@
+"""Every error khabar raises, rooted at :class:`KhabarError`.
+
+The hierarchy::
+
+    KhabarError
+    ├── ConfigError            settings that cannot work (no model, bad path)
+    ├── InputError             an article we cannot read
+    │   ├── EmptyArticleError      empty or whitespace-only
+    │   ├── BinaryInputError       NUL bytes / not text at all
+    │   ├── DecodeError            bytes that decode as no known text encoding
+    │   └── ArticleTooLargeError   over the hard size limit
+    ├── ProviderError          the model endpoint failed us
+    │   ├── AuthenticationError    401/403: the key is missing or wrong
+    │   ├── RateLimitError         429 after every retry
+    │   ├── TransportError         5xx, timeouts, dropped connections after every retry
+    │   └── ModelNotFoundError     the model (or local weights) does not exist
+    ├── ValidationFailedError  the model's answer never parsed into a Digest
+    ├── RecordingMissingError  --replay met a request with no recording
+    └── CacheError             the cache directory cannot be used
+
+Every error carries the article id (when there is one) and says what to do next.
+Secrets never enter a message: :func:`redact` scrubs anything that looks like a key.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = [
+    "ArticleTooLargeError",
+    "AuthenticationError",
+    "BinaryInputError",
+    "CacheError",
+    "ConfigError",
+    "DecodeError",
+    "EmptyArticleError",
+    "InputError",
+    "KhabarError",
+    "ModelNotFoundError",
+    "ProviderError",
+    "RateLimitError",
+    "RecordingMissingError",
+    "TransportError",
+    "ValidationFailedError",
+    "redact",
+]
+
+# Anything shaped like an API key or a bearer token. Over-redacting an error
+# message costs nothing; leaking a key costs a user their account.
+_SECRET_PATTERNS = [
+    re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"),
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-]{8,}"),
+    re.compile(r"(?i)(api[_-]?key['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]{6,}"),
+]
+_extra_secrets: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret so that :func:`redact` removes it verbatim, whatever its shape."""
+    if value and len(value) >= 4:
+        _extra_secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every known secret and key-shaped token replaced by ``***``."""
+    for secret in _extra_secrets:
+        text = text.replace(secret, "***")
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
+    return text
+
+
+class KhabarError(Exception):
+    """Base class of every khabar error.
+
+    ``article_id`` names the article the error belongs to (``None`` when the
+    error is not about one article); ``hint`` says what the user can do.
+    """
+
+    hint: str = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        article_id: str | None = None,
+        hint: str | None = None,
+        **context: Any,
+    ) -> None:
+        self.article_id = article_id
+        if hint is not None:
+            self.hint = hint
+        self.context = context
+        self.message = redact(message)
+        super().__init__(self.message)
+
+    @property
+    def reason(self) -> str:
+        """A short machine-friendly reason, used in error records (``empty``, ``rate_limit``...)."""
+        return _REASONS.get(type(self).__name__, type(self).__name__)
+
+    def __str__(self) -> str:
+        where = f"[{self.article_id}] " if self.article_id else ""
+        hint = f" {self.hint}" if self.hint else ""
+        return f"{where}{self.message}{hint}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as a JSON-ready record (type, reason, message, hint)."""
+        return {
+            "type": type(self).__name__,
+            "reason": self.reason,
+            "message": redact(str(self)),
+        }
+
+
+class ConfigError(KhabarError):
+    """The settings cannot work (no model configured, a path that does not exist...)."""
+
+    hint = "Check your KHABAR_* / OPENAI_* settings (see .env.example)."
+
+
+class InputError(KhabarError):
+    """An article that cannot be read as text."""
+
+
+class EmptyArticleError(InputError):
+    """The article is empty or only whitespace."""
+
+    hint = "The file has no text to summarize; check the scraper that produced it."
+
+
+class BinaryInputError(InputError):
+    """The input is binary (NUL bytes, an image, a zip...), not text."""
+
+    hint = "Pass text, Markdown, HTML or JSONL files."
+
+
+class DecodeError(InputError):
+    """The bytes decode as no known text encoding."""
+
+    hint = "Re-save the file as UTF-8 (Windows-1256 and UTF-16 are also detected)."
+
+
+class ArticleTooLargeError(InputError):
+    """The input is over the hard size limit (KHABAR_MAX_INPUT_BYTES)."""
+
+    hint = "Split the file, or raise KHABAR_MAX_INPUT_BYTES if it really is one article."
+
+
+class ProviderError(KhabarError):
+    """The model endpoint failed (after retries, where retrying made sense)."""
+
+    hint = "Check KHABAR_BASE_URL / OPENAI_BASE_URL and that the server is up."
+
+
+class AuthenticationError(ProviderError):
+    """The endpoint refused our credentials (401/403)."""
+
+    hint = "Set OPENAI_API_KEY (or KHABAR_API_KEY) to a valid key for this endpoint."
+
+
+class RateLimitError(ProviderError):
+    """Still rate-limited (429) after every retry."""
+
+    hint = "Lower --concurrency, or raise KHABAR_MAX_TRANSPORT_RETRIES; rerun to resume."
+
+
+class TransportError(ProviderError):
+    """5xx, timeouts or dropped connections outlasted every retry."""
+
+    hint = "The endpoint is failing; rerun later to resume where this run stopped."
+
+
+class ModelNotFoundError(ProviderError):
+    """The model name or the local weights do not exist."""
+
+    hint = "Check KHABAR_MODEL, or KHABAR_LOCAL_MODEL for a .gguf path."
+
+
+class ValidationFailedError(KhabarError):
+    """The model's answer never parsed into a Digest, even after re-asking."""
+
+    hint = "Try a more capable model, or raise KHABAR_MAX_REASKS."
+
+
+class RecordingMissingError(KhabarError):
+    """``--replay`` met a request that has no recording."""
+
+    hint = (
+        "The prompt, schema, model or article changed since the recordings were made: "
+        "re-record with `khabar eval --record` against the model named in the cassette directory."
+    )
+
+
+class CacheError(KhabarError):
+    """The cache directory cannot be created or opened."""
+
+    hint = "Point KHABAR_CACHE_DIR at a writable directory, or pass --no-cache."
+
+
+_REASONS = {
+    "KhabarError": "error",
+    "ConfigError": "config",
+    "InputError": "bad_input",
+    "EmptyArticleError": "empty",
+    "BinaryInputError": "binary",
+    "DecodeError": "undecodable",
+    "ArticleTooLargeError": "too_large",
+    "ProviderError": "provider",
+    "AuthenticationError": "auth",
+    "RateLimitError": "rate_limit",
+    "TransportError": "transport",
+    "ModelNotFoundError": "model_not_found",
+    "ValidationFailedError": "invalid_output",
+    "RecordingMissingError": "recording_missing",
+    "CacheError": "cache",
+}
