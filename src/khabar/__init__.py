@@ -1,3 +1,114 @@
-"""khabar: grounded bilingual digests of Arabic and Persian news."""
+"""khabar (خبر): grounded bilingual digests of Arabic and Persian news.
+
+    >>> import khabar
+    >>> digest = khabar.summarize(open("article.txt").read())   # doctest: +SKIP
+    >>> print(digest.summary_en)                                 # doctest: +SKIP
+
+Names are imported on first use, so that ``khabar --help`` does not pay for
+openai, instructor and pydantic before it prints anything.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # the one-call API
+    "summarize": "pipeline",
+    "asummarize": "pipeline",
+    "Summarizer": "pipeline",
+    # bulk
+    "summarize_paths": "batch",
+    "run_batch": "batch",
+    "BatchStats": "batch",
+    "iter_articles": "inputs",
+    "Article": "inputs",
+    "render_markdown": "report",
+    # results
+    "Digest": "models",
+    "DigestDraft": "models",
+    "Person": "models",
+    "Organization": "models",
+    "Place": "models",
+    "DateFact": "models",
+    "NumberFact": "models",
+    "Quote": "models",
+    "Source": "models",
+    "Provenance": "models",
+    # settings
+    "Settings": "config",
+    # evaluation
+    "run_eval": "evaluate",
+    # errors
+    "KhabarError": "errors",
+    "ConfigError": "errors",
+    "InputError": "errors",
+    "EmptyArticleError": "errors",
+    "BinaryInputError": "errors",
+    "DecodeError": "errors",
+    "ArticleTooLargeError": "errors",
+    "ProviderError": "errors",
+    "AuthenticationError": "errors",
+    "RateLimitError": "errors",
+    "TransportError": "errors",
+    "ModelNotFoundError": "errors",
+    "ValidationFailedError": "errors",
+    "RecordingMissingError": "errors",
+    "CacheError": "errors",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'khabar' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:
+    from .batch import BatchStats, run_batch, summarize_paths
+    from .config import Settings
+    from .errors import (
+        ArticleTooLargeError,
+        AuthenticationError,
+        BinaryInputError,
+        CacheError,
+        ConfigError,
+        DecodeError,
+        EmptyArticleError,
+        InputError,
+        KhabarError,
+        ModelNotFoundError,
+        ProviderError,
+        RateLimitError,
+        RecordingMissingError,
+        TransportError,
+        ValidationFailedError,
+    )
+    from .evaluate import run_eval
+    from .inputs import Article, iter_articles
+    from .models import (
+        DateFact,
+        Digest,
+        DigestDraft,
+        NumberFact,
+        Organization,
+        Person,
+        Place,
+        Provenance,
+        Quote,
+        Source,
+    )
+    from .pipeline import Summarizer, asummarize, summarize
+    from .report import render_markdown

@@ -1,0 +1,5 @@
+"""``python -m khabar``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,280 @@
+"""The ``khabar`` command: parses options, calls the library, prints. Nothing else.
+
+Heavy modules (openai, instructor, llama.cpp) are imported inside the
+commands, so ``khabar --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def model_options(func: F) -> F:
+    """Options shared by every command that talks to a model."""
+    options = [
+        click.option("--model", "-m", help="Model name at the endpoint (KHABAR_MODEL). Unset: the embedded local model."),
+        click.option("--base-url", help="OpenAI-compatible endpoint (KHABAR_BASE_URL / OPENAI_BASE_URL)."),
+        click.option(
+            "--provider",
+            type=click.Choice(["auto", "openai", "azure", "vllm", "ollama", "llamacpp", "local"]),
+            help="Kind of endpoint; picks the structured-output mode (KHABAR_PROVIDER).",
+        ),
+        click.option("--concurrency", "-c", type=int, help="Requests in flight (KHABAR_CONCURRENCY)."),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the digest cache."),
+        click.option("--refresh", is_flag=True, help="Recompute every digest and overwrite its cache entry."),
+        click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache directory (KHABAR_CACHE_DIR)."),
+        click.option("-v", "--verbose", count=True, help="Log model calls (-v) or everything (-vv) to stderr."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _settings(**opts: Any) -> Any:
+    from .config import Settings
+
+    overrides: dict[str, Any] = {}
+    for name in ("model", "base_url", "provider", "concurrency", "cache_dir"):
+        if opts.get(name) is not None:
+            overrides[name] = opts[name]
+    if opts.get("no_cache"):
+        overrides["cache"] = False
+    return Settings(**overrides)
+
+
+def _logging(verbose: int) -> None:
+    if verbose:
+        logging.basicConfig(
+            level=logging.DEBUG if verbose > 1 else logging.INFO,
+            format="%(asctime)s %(name)s %(levelname)s %(message)s",
+            stream=sys.stderr,
+        )
+        if verbose < 2:
+            # Only our own lines at -v: one per model call.
+            for noisy in ("httpx2", "httpcore2", "openai", "instructor"):
+                logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def handle_errors(func: F) -> F:
+    """Map library errors to a clean message and exit status 1, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .errors import KhabarError
+
+        try:
+            return func(*args, **kwargs)
+        except KhabarError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="khabar")
+def cli() -> None:
+    """khabar: grounded bilingual digests of Arabic and Persian news.
+
+    Every fact in a digest carries a verbatim excerpt of the article that
+    khabar has checked. With no model configured, an embedded local model
+    runs in-process (no key, no network).
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output", default="-", show_default=True, help="JSONL output file ('-' for stdout); reruns resume it.")
+@click.option("--report", "report_path", type=click.Path(path_type=Path), help="Also write a Markdown report here.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "md"]), default="jsonl", show_default=True, help="Output format of -o.")
+@click.option("--limit", type=int, help="Stop after this many articles.")
+@click.option("--no-resume", is_flag=True, help="Reprocess articles already in the output.")
+@click.option("--text-field", default="text", show_default=True, help="Field holding the article in .json/.jsonl input.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+@model_options
+@handle_errors
+def summarize(
+    paths: tuple[str, ...],
+    output: str,
+    report_path: Path | None,
+    fmt: str,
+    limit: int | None,
+    no_resume: bool,
+    text_field: str,
+    progress: bool | None,
+    **opts: Any,
+) -> None:
+    """Summarize articles: files, directories (recursive), .jsonl/.json, or - for stdin.
+
+    Writes one JSON record per article as it finishes. Exit status 1 when any
+    article failed; their records say why.
+    """
+    _logging(opts.pop("verbose"))
+    from .batch import summarize_paths
+    from .console import BatchConsole
+
+    settings = _settings(**opts)
+    console = BatchConsole(enabled=progress)
+    md_output: Path | None = None
+    if fmt == "md":
+        if output == "-":
+            raise click.UsageError("--format md needs -o FILE.md")
+        md_output, output = Path(output), str(Path(output).with_suffix(".jsonl"))
+    stats = summarize_paths(
+        list(paths),
+        output=output,
+        settings=settings,
+        limit=limit,
+        resume=not no_resume,
+        refresh=bool(opts.get("refresh")),
+        text_field=text_field,
+        on_event=console.on_event,
+        on_start=console.on_start,
+    )
+    console.finish(stats)
+    for path in (report_path, md_output):
+        if path is not None:
+            from .report import render_markdown
+            from .store import iter_records
+
+            path.write_text(render_markdown(iter_records(Path(output), latest_only=True)), encoding="utf-8")
+            click.echo(f"report written to {path}", err=True)
+    if stats.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("jsonl", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Markdown file (default: stdout).")
+@handle_errors
+def report(jsonl: Path, output: Path | None) -> None:
+    """Render a JSONL output as a Markdown report a person can read."""
+    from .report import render_markdown
+    from .store import iter_records
+
+    text = render_markdown(iter_records(jsonl, latest_only=True))
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@cli.command(name="eval")
+@click.option("--articles", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("evals/articles"), show_default=True, help="Articles to summarize.")
+@click.option("--gold", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("evals/gold"), show_default=True, help="Gold annotations.")
+@click.option("--replay", "replay_dir", type=click.Path(file_okay=False, path_type=Path), help="Serve recorded answers from this cassette directory; no model runs.")
+@click.option("--record", "record_dir", type=click.Path(file_okay=False, path_type=Path), help="Record every exchange to this cassette directory.")
+@click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Fail when a metric drops below this report by more than its tolerance.")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), help="Write the JSON report here.")
+@click.option("--markdown", "md_out", type=click.Path(path_type=Path), help="Write the Markdown report here.")
+@click.option("--judge", is_flag=True, help="Also ask the model to judge summary faithfulness (needs a capable model; off in CI).")
+@model_options
+@handle_errors
+def eval_command(
+    articles: Path,
+    gold: Path,
+    replay_dir: Path | None,
+    record_dir: Path | None,
+    baseline: Path | None,
+    json_out: Path | None,
+    md_out: Path | None,
+    judge: bool,
+    **opts: Any,
+) -> None:
+    """Score digests of the seed articles against gold annotations.
+
+    In CI: ``khabar eval --replay evals/cassettes/<model> --baseline evals/baseline.json``.
+    """
+    _logging(opts.pop("verbose"))
+    if replay_dir and record_dir:
+        raise click.UsageError("--replay and --record exclude each other")
+    from rich.console import Console
+
+    from .evaluate import render_markdown as eval_markdown
+    from .evaluate import render_table, run_eval
+
+    settings = _settings(**opts)
+    result = run_eval(
+        articles,
+        gold,
+        settings=settings,
+        replay_dir=replay_dir,
+        record_dir=record_dir,
+        baseline=baseline,
+        judge=judge,
+    )
+    console = Console(stderr=False)
+    console.print(render_table(result.report))
+    if json_out:
+        json_out.write_text(result.report.to_json(), encoding="utf-8")
+    if md_out:
+        md_out.write_text(eval_markdown(result.report), encoding="utf-8")
+    for line in result.notes:
+        click.echo(line, err=True)
+    if result.errors:
+        for article_id, message in result.errors.items():
+            click.echo(f"error: {article_id}: {message}", err=True)
+    if result.regressions:
+        click.echo("regressions against the baseline:", err=True)
+        for reg in result.regressions:
+            click.echo(f"  {reg}", err=True)
+    if result.regressions or result.errors:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--write", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Write the schemas into this directory.")
+def schema(out_dir: Path | None) -> None:
+    """Print (or write) the JSON Schema of the Digest and of the model-facing draft."""
+    from .schemas import export_schemas
+
+    files = export_schemas()
+    if out_dir is None:
+        for name, text in files.items():
+            click.echo(f"# {name}\n{text}")
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (out_dir / name).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out_dir / name}", err=True)
+
+
+@cli.command()
+@model_options
+@handle_errors
+def info(**opts: Any) -> None:
+    """Say which model khabar would use with these settings, and where it comes from."""
+    _logging(opts.pop("verbose"))
+    from .llm import guess_provider, pick_mode
+
+    settings = _settings(**opts)
+    provider = guess_provider(settings)
+    click.echo(f"provider: {provider}")
+    click.echo(f"mode:     {pick_mode(settings, provider)}")
+    if provider == "local":
+        from .local import resolve_local_model
+
+        choice = resolve_local_model(settings)
+        click.echo(f"model:    {choice.name} ({choice.origin}: {choice.path})")
+        if choice.plumbing:
+            click.echo("warning:  this is the bundled plumbing model: English-only, 135M parameters; "
+                       "its digests of Arabic and Persian are not meaningful.")
+    else:
+        click.echo(f"model:    {settings.model}")
+        click.echo(f"endpoint: {settings.base_url or 'https://api.openai.com/v1'}")
+    click.echo(f"cache:    {settings.resolved_cache_dir() if settings.cache else 'off'}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

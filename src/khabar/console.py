@@ -1,0 +1,110 @@
+"""What a person sees during a batch: a rich progress bar on a terminal, plain lines otherwise.
+
+Kept apart from the CLI so the CLI only wires options to it, and apart from the
+batch runner, which knows nothing about terminals.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+__all__ = ["BatchConsole"]
+
+
+class BatchConsole:
+    """Progress for ``khabar summarize``; writes to stderr so stdout can carry JSONL."""
+
+    def __init__(self, enabled: bool | None = None) -> None:
+        self.tty = sys.stderr.isatty() if enabled is None else enabled
+        self.started = time.perf_counter()
+        self.done = 0
+        self.failed = 0
+        self.cached = 0
+        self._progress: Any = None
+        self._task: Any = None
+
+    def on_start(self, info: dict[str, Any]) -> None:
+        """Called once the model is ready: says which model runs, and warns about plumbing models."""
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        console.print(f"[bold]khabar[/bold] model: {info.get('model')} via {info.get('provider')} ({info.get('mode')})")
+        for warning in info.get("warnings", []):
+            console.print(f"[yellow]warning:[/yellow] {warning}")
+        if self.tty:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                TextColumn("cache {task.fields[cached]} · failed {task.fields[failed]}"),
+                console=console,
+                transient=False,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(
+                "summarizing", total=info.get("total"), rate="", cached=0, failed=0
+            )
+
+    def on_event(self, event: Any) -> None:
+        if getattr(event, "kind", None) != "finished":
+            return
+        self.done += 1
+        status = getattr(event, "status", "ok")
+        if status != "ok":
+            self.failed += 1
+        if getattr(event, "cache_hit", False):
+            self.cached += 1
+        elapsed = max(time.perf_counter() - self.started, 1e-9)
+        if self._progress is not None:
+            self._progress.update(
+                self._task,
+                advance=1,
+                rate=f"{self.done / elapsed:.1f}/s",
+                cached=self.cached,
+                failed=self.failed,
+            )
+        else:
+            reason = getattr(event, "reason", None)
+            tail = f" ({reason})" if reason else ""
+            cache = " [cache]" if getattr(event, "cache_hit", False) else ""
+            print(f"{self.done}\t{status}\t{event.article_id}{cache}{tail}", file=sys.stderr, flush=True)
+
+    def finish(self, stats: Any) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        if self._progress is not None:
+            self._progress.stop()
+        table = Table(title="khabar summarize")
+        for column in ("articles", "succeeded", "failed", "skipped (done)", "from cache", "duplicates", "tokens in/out", "retries", "wall time"):
+            table.add_column(column, justify="right")
+        table.add_row(
+            str(stats.total),
+            str(stats.succeeded),
+            str(stats.failed),
+            str(stats.skipped),
+            str(stats.from_cache),
+            str(stats.duplicates),
+            f"{stats.prompt_tokens}/{stats.completion_tokens}",
+            str(stats.transport_retries),
+            f"{stats.wall_s:.1f}s",
+        )
+        console = Console(stderr=True)
+        console.print(table)
+        if stats.failures_by_reason:
+            reasons = ", ".join(f"{k}: {v}" for k, v in sorted(stats.failures_by_reason.items()))
+            console.print(f"[red]failures by reason[/red]: {reasons}")

@@ -1,0 +1,86 @@
+"""Prompt templates: Jinja in a sandbox, StrictUndefined, versioned by content hash.
+
+The article always travels as a template *variable*. It is never part of a
+template's source, so an article full of ``{{ }}`` and ``{% %}`` is rendered
+as the text it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from .errors import ConfigError
+
+__all__ = ["LANGUAGE_NAMES", "PromptSet", "load_prompts"]
+
+LANGUAGE_NAMES = {
+    "ar": "Arabic",
+    "fa": "Persian",
+    "en": "English",
+    "ur": "Urdu",
+    "und": "the article's language",
+}
+
+TEMPLATE_NAMES = ("system.j2", "user.j2")
+
+
+def _default_dir() -> Path:
+    return Path(str(resources.files("khabar") / "prompts"))
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    """The system and user templates, and the hash that versions them."""
+
+    sources: dict[str, str]
+    version: str
+    directory: Path
+
+    def render(
+        self, *, article: str, language: str, title: str | None = None
+    ) -> list[dict[str, str]]:
+        """Render the chat messages for one article."""
+        env = SandboxedEnvironment(
+            undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
+        )
+        variables = {
+            "article": article,
+            "language": language,
+            "language_name": LANGUAGE_NAMES.get(language, LANGUAGE_NAMES["und"]),
+            "title": title,
+        }
+        try:
+            system = env.from_string(self.sources["system.j2"]).render(**variables)
+            user = env.from_string(self.sources["user.j2"]).render(**variables)
+        except TemplateError as exc:
+            raise ConfigError(
+                f"prompt template in {self.directory} failed to render: {exc}",
+                hint="Fix the template, or unset KHABAR_PROMPTS_DIR to use the packaged ones.",
+            ) from exc
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def load_prompts(directory: Path | None = None) -> PromptSet:
+    """Load ``system.j2`` and ``user.j2`` from ``directory`` (default: the packaged ``prompts/``).
+
+    >>> load_prompts().version  # doctest: +SKIP
+    '5f2c0e9a1b7d'
+    """
+    directory = directory or _default_dir()
+    sources: dict[str, str] = {}
+    for name in TEMPLATE_NAMES:
+        path = directory / name
+        try:
+            sources[name] = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read prompt template {path}: {exc.strerror}") from exc
+    digest = hashlib.sha256()
+    for name in TEMPLATE_NAMES:
+        digest.update(name.encode() + b"\0" + sources[name].encode() + b"\0")
+    return PromptSet(sources=sources, version=digest.hexdigest()[:12], directory=directory)

@@ -1,0 +1,218 @@
+"""Transport retries: one tenacity policy, applied below the openai client.
+
+Retrying at the HTTP transport keeps the three retry loops apart: the openai
+client's own retries are switched off (``max_retries=0``), instructor only
+re-asks on validation failures, and this layer alone retries 429, 5xx,
+timeouts, dropped connections and truncated bodies. Attempts never multiply.
+
+A 429 with ``Retry-After`` also closes a :class:`RateGate` shared by every
+request of a run, so a rate limit slows the whole batch down instead of each
+worker hammering the endpoint on its own schedule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import email.utils
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+
+import httpx2
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+)
+
+__all__ = [
+    "CallStats",
+    "RateGate",
+    "RetryPolicy",
+    "RetryTransport",
+    "call_stats",
+    "retry_after_seconds",
+]
+
+logger = logging.getLogger("khabar")
+
+RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+@dataclass
+class CallStats:
+    """Per-article counters, carried in a context variable so concurrent articles don't mix."""
+
+    article_id: str | None = None
+    http_attempts: int = 0
+    transport_retries: int = 0
+    reasks: int = 0
+    statuses: list[int] = field(default_factory=list)
+
+
+call_stats: contextvars.ContextVar[CallStats | None] = contextvars.ContextVar(
+    "khabar_call_stats", default=None
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry a failing request."""
+
+    max_retries: int = 5
+    base_wait: float = 0.5
+    max_wait: float = 60.0
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter, capped: attempt 1 waits up to base_wait."""
+        ceiling = min(self.max_wait, self.base_wait * (2 ** (attempt - 1)))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+def retry_after_seconds(headers: httpx2.Headers) -> float | None:
+    """Seconds the server asked us to wait (``Retry-After`` as seconds or an HTTP date)."""
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return max(0.0, float(value) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (ValueError, TypeError):
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
+
+
+class RateGate:
+    """A shared "not before" time: a 429 with Retry-After holds back every request of the run."""
+
+    def __init__(self) -> None:
+        self._not_before = 0.0
+
+    def close_for(self, seconds: float) -> None:
+        self._not_before = max(self._not_before, time.monotonic() + seconds)
+
+    async def wait(self) -> None:
+        delay = self._not_before - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class _RetryableStatus(Exception):
+    def __init__(self, response: httpx2.Response, retry_after: float | None) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+        self.retry_after = retry_after
+
+
+class _TruncatedBody(Exception):
+    def __init__(self, response: httpx2.Response) -> None:
+        super().__init__("response body is not complete JSON")
+        self.response = response
+
+
+_TRANSIENT = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError)
+
+
+class RetryTransport(httpx2.AsyncBaseTransport):
+    """Retry transient failures of ``inner`` with backoff, honouring Retry-After."""
+
+    def __init__(
+        self,
+        inner: httpx2.AsyncBaseTransport,
+        policy: RetryPolicy | None = None,
+        gate: RateGate | None = None,
+    ) -> None:
+        self.inner = inner
+        self.policy = policy or RetryPolicy()
+        self.gate = gate or RateGate()
+
+    def _wait(self, state: RetryCallState) -> float:
+        backoff = self.policy.backoff(state.attempt_number)
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _RetryableStatus) and exc.retry_after is not None:
+            # The server knows better than our backoff; still cap it so a bogus
+            # header ("Retry-After: 86400") can't park a batch for a day.
+            return min(self.policy.max_wait, max(exc.retry_after, 0.0))
+        return backoff
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        stats = call_stats.get()
+        if stats is not None:
+            stats.transport_retries += 1
+        exc = state.outcome.exception() if state.outcome else None
+        logger.info(
+            "retrying request%s after %s (attempt %d)",
+            f" for {stats.article_id}" if stats and stats.article_id else "",
+            type(exc).__name__ if not isinstance(exc, _RetryableStatus) else exc,
+            state.attempt_number,
+        )
+
+    async def _attempt(self, request: httpx2.Request) -> httpx2.Response:
+        await self.gate.wait()
+        stats = call_stats.get()
+        if stats is not None:
+            stats.http_attempts += 1
+        response = await self.inner.handle_async_request(request)
+        try:
+            # Read the whole body here, inside the retry loop: a connection that
+            # drops mid-body must be retried, not surface later in the parser.
+            await response.aread()
+        finally:
+            await response.aclose()
+        if stats is not None:
+            stats.statuses.append(response.status_code)
+        if response.status_code in RETRY_STATUSES:
+            retry_after = retry_after_seconds(response.headers)
+            if response.status_code == 429 and retry_after:
+                self.gate.close_for(min(retry_after, self.policy.max_wait))
+            raise _RetryableStatus(response, retry_after)
+        if response.status_code == 200 and "json" in response.headers.get("content-type", ""):
+            try:
+                json.loads(response.content)
+            except ValueError as exc:
+                raise _TruncatedBody(response) from exc
+        return response
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.policy.max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception_type((_RetryableStatus, _TruncatedBody, *_TRANSIENT)),
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._attempt(request)
+        except (_RetryableStatus, _TruncatedBody) as exc:
+            # Out of retries: hand the last real response up, so the openai client
+            # raises its own typed error (RateLimitError, InternalServerError...).
+            headers = [
+                (k, v)
+                for k, v in exc.response.headers.multi_items()
+                if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+            ]
+            return httpx2.Response(
+                exc.response.status_code,
+                headers=headers,
+                content=exc.response.content,
+                request=request,
+            )
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
