@@ -41,7 +41,7 @@ _EXPORTS: dict[str, str] = {
     # settings
     "Settings": "config",
     # evaluation
-    "run_eval": "evaluate",
+    "run_eval": "harness",
     # errors
     "KhabarError": "errors",
     "ConfigError": "errors",
@@ -96,7 +96,7 @@ if TYPE_CHECKING:
         TransportError,
         ValidationFailedError,
     )
-    from .evaluate import run_eval
+    from .harness import run_eval
     from .inputs import Article, iter_articles
     from .models import (
         DateFact,

@@ -201,7 +201,8 @@ def eval_command(
     from rich.console import Console
 
     from .evaluate import render_markdown as eval_markdown
-    from .evaluate import render_table, run_eval
+    from .evaluate import render_table
+    from .harness import run_eval
 
     settings = _settings(**opts)
     result = run_eval(

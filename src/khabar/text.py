@@ -9,9 +9,25 @@ punctuation and quotation-mark styles, Persian/Arabic-Indic digits, case.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 
-__all__ = ["fold", "fold_with_map", "to_ascii_digits"]
+from .models import StrippedBlock
+
+__all__ = [
+    "CleanedArticle",
+    "Decoded",
+    "clean_article",
+    "decode_bytes",
+    "detect_language",
+    "fold",
+    "fold_with_map",
+    "normalize_text",
+    "to_ascii_digits",
+    "truncate",
+]
 
 _DIGITS = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}
 _DIGITS.update({ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")})
@@ -93,3 +109,453 @@ def fold_with_map(text: str) -> tuple[str, list[int]]:
             out.append(c)
             index.append(i)
     return "".join(out), index
+
+
+# ---------------------------------------------------------------------------------------
+# Decoding
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Bytes read as text: the text, the encoding used, and what was worth a warning."""
+
+    text: str
+    encoding: str
+    warnings: tuple[str, ...] = ()
+
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+# File signatures of formats people scrape next to articles by mistake.
+_MAGIC = (
+    (b"\x89PNG", "a PNG image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a zip archive (or .docx/.xlsx)"),
+    (b"GIF8", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\x1f\x8b", "a gzip file"),
+    (b"\x7fELF", "an executable"),
+)
+
+
+def _arabic_letter_share(text: str) -> float:
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return 0.0
+    return sum(1 for ch in letters if "\u0600" <= ch <= "\u06ff") / len(letters)
+
+
+def _control_share(text: str) -> float:
+    if not text:
+        return 0.0
+    bad = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f")
+    return bad / len(text)
+
+
+def decode_bytes(data: bytes, *, source: str) -> Decoded:
+    """Decode the bytes of an article, or raise an :class:`~khabar.errors.InputError` naming ``source``.
+
+    Order: a byte-order mark; UTF-8; Windows-1256 when that yields Arabic script
+    (old Arabic and Persian sites still serve it); UTF-16 without a mark; then
+    charset-normalizer's best guess. Mixed encodings (a UTF-8 file with a few
+    stray bytes) decode with the bad bytes replaced and a warning saying how many.
+    Binary input (NUL bytes, images, archives) raises ``BinaryInputError``.
+
+    >>> decode_bytes("سلام".encode("utf-8"), source="a.txt").encoding
+    'utf-8'
+    >>> decode_bytes("خبر عاجل".encode("cp1256"), source="b.txt").encoding
+    'windows-1256'
+    """
+    from .errors import BinaryInputError, DecodeError
+
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            raise BinaryInputError(f"{source}: this is {what}, not text")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return Decoded(data.decode(encoding), encoding.removesuffix("-sig"))
+            except UnicodeDecodeError as exc:
+                raise DecodeError(f"{source}: starts with a {encoding} byte-order mark but is not {encoding}") from exc
+
+    if b"\x00" in data:
+        # UTF-16 without a BOM is the one text encoding full of NULs.
+        for encoding in ("utf-16-le", "utf-16-be"):
+            if len(data) % 2:
+                break
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if "\x00" not in text and _control_share(text) < 0.01 and any(ch.isalpha() for ch in text):
+                return Decoded(text, encoding, (f"{source}: read as {encoding} (no byte-order mark)",))
+        raise BinaryInputError(f"{source}: holds NUL bytes; this is a binary file, not text")
+
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if _control_share(text) > 0.05:
+            raise BinaryInputError(f"{source}: mostly control characters; this is not text")
+        return Decoded(text, "utf-8")
+
+    strict_cp1256: str | None
+    try:
+        strict_cp1256 = data.decode("cp1256")
+    except UnicodeDecodeError:
+        strict_cp1256 = None
+    if strict_cp1256 is not None and _arabic_letter_share(strict_cp1256) > 0.5:
+        return Decoded(strict_cp1256, "windows-1256", (f"{source}: not UTF-8; decoded as Windows-1256",))
+
+    # Mostly UTF-8 with a few bad bytes: keep the text, say how much was lost.
+    lossy = data.decode("utf-8", errors="replace")
+    bad = lossy.count("\ufffd")
+    if bad and bad <= max(3, len(lossy) // 200):
+        return Decoded(
+            lossy,
+            "utf-8",
+            (f"{source}: mixed encodings; {bad} invalid byte sequences replaced with U+FFFD",),
+        )
+
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None and best.encoding:
+        text = str(best)
+        if _control_share(text) < 0.01:
+            return Decoded(text, best.encoding, (f"{source}: not UTF-8; decoded as {best.encoding} (a guess)",))
+    raise DecodeError(f"{source}: the bytes are in no text encoding khabar recognizes")
+
+
+# ---------------------------------------------------------------------------------------
+# Normalization
+# ---------------------------------------------------------------------------------------
+
+_CONTROLS = {i: None for i in range(32) if chr(i) not in "\t\n"}
+_CONTROLS[0x7F] = None
+_CONTROLS[0xFEFF] = None  # a BOM in the middle of a concatenated file
+
+
+def normalize_text(text: str) -> str:
+    """Canonical form of an article's text before anything else reads it.
+
+    NFC, Unix line ends, no control characters or stray BOMs, no trailing
+    spaces, at most one blank line in a row. Letters are left alone (no
+    yeh/kaf folding here): this text is what the model sees and what evidence
+    spans point into. Idempotent.
+
+    >>> normalize_text("سطر اول  \\r\\n\\r\\n\\r\\nسطر دوم\\x00")
+    'سطر اول\\n\\nسطر دوم'
+    """
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = text.translate(_CONTROLS)
+    lines = [line.rstrip() for line in text.split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if not line.strip():
+            if out and out[-1] == "":
+                continue
+            out.append("")
+        else:
+            out.append(line)
+    while out and out[0] == "":
+        out.pop(0)
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------
+# Language detection
+# ---------------------------------------------------------------------------------------
+
+_FA_LETTERS = frozenset("پچژگیک")
+_AR_LETTERS = frozenset("ةيكىإأ")
+_UR_LETTERS = frozenset("ٹڈڑںےھ")
+# Function words that are frequent in one language and (nearly) absent from the other.
+_FA_WORDS = frozenset(
+    "است را این می های برای شد کرد شده نیز آن یک ها اند بود هم خود کند کنند شود".split()
+)
+_AR_WORDS = frozenset(
+    "في على إلى الى التي الذي عن أن كان قد هذا هذه ذلك لم بعد مع التى ان".split()
+)
+_EN_WORDS = frozenset("the of and to in is that for on with was said by".split())
+_FR_WORDS = frozenset("le la les des est une dans pour que qui sur".split())
+_ES_WORDS = frozenset("el los las del que una por para con se".split())
+_DE_WORDS = frozenset("der die das und ist nicht mit von den sich".split())
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of ``text``'s language, decided in code from script and function words.
+
+    Arabic and Persian share a script; they are told apart by the letters only
+    one uses (پ چ ژ گ, Persian ی/ک vs Arabic ي/ك/ة) and by function words
+    (است، را، می vs في، على، الذي), which also works for Persian sites that
+    type Arabic yeh and kaf. Returns ``"und"`` when nothing can be said.
+
+    >>> detect_language("او گفت این توافق تعهد تمامی کشورها را تضمین میکند.")
+    'fa'
+    >>> detect_language("أكد الرئيس الأوكراني أن البلدين بدأا العمل على توقيع اتفاق أمني")
+    'ar'
+    """
+    sample = text[:20000]
+    scripts: dict[str, int] = {}
+    for ch in sample:
+        if not ch.isalpha():
+            continue
+        code = ord(ch)
+        if 0x0600 <= code <= 0x06FF or 0xFB50 <= code <= 0xFEFF:
+            key = "arab"
+        elif code < 0x0250:
+            key = "latn"
+        elif 0x0400 <= code <= 0x04FF:
+            key = "cyrl"
+        elif 0x0590 <= code <= 0x05FF:
+            key = "hebr"
+        elif 0x3040 <= code <= 0x30FF:
+            key = "kana"
+        elif 0x4E00 <= code <= 0x9FFF:
+            key = "hani"
+        elif 0x0900 <= code <= 0x097F:
+            key = "deva"
+        elif 0x0370 <= code <= 0x03FF:
+            key = "grek"
+        else:
+            key = "other"
+        scripts[key] = scripts.get(key, 0) + 1
+    if not scripts:
+        return "und"
+    script = max(scripts, key=lambda k: scripts[k])
+    if script == "arab":
+        words = sample.split()
+        fa = sum(1 for w in words if w in _FA_WORDS) * 3
+        ar = sum(1 for w in words if w in _AR_WORDS) * 3
+        ar += sum(1 for w in words if w.startswith(("ال", "وال", "بال")) and len(w) > 3)
+        fa += sum(1 for ch in sample if ch in _FA_LETTERS)
+        ar += sum(1 for ch in sample if ch in _AR_LETTERS)
+        ur = sum(1 for ch in sample if ch in _UR_LETTERS)
+        if ur > 0.01 * scripts["arab"] and ur * 5 > fa:
+            return "ur"
+        return "fa" if fa > ar else "ar"
+    simple = {"cyrl": "ru", "hebr": "he", "kana": "ja", "hani": "zh", "deva": "hi", "grek": "el"}
+    if script in simple:
+        return simple[script]
+    if script == "latn":
+        words = [w.strip(".,;:!?\"'()").lower() for w in sample.split()]
+        counts = {
+            lang: sum(1 for w in words if w in vocab)
+            for lang, vocab in (("en", _EN_WORDS), ("fr", _FR_WORDS), ("es", _ES_WORDS), ("de", _DE_WORDS))
+        }
+        best = max(counts, key=lambda k: counts[k])
+        return best if counts[best] else "und"
+    return "und"
+
+
+# ---------------------------------------------------------------------------------------
+# Boilerplate: the page is not the story
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CleanedArticle:
+    """The main story's text, and every block removed from the page with its kind."""
+
+    text: str
+    stripped: tuple[StrippedBlock, ...] = ()
+
+
+_BULLETS = "•·●▪◦*-–—>»« \t"
+
+
+def _marker(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+# "Read also" in Arabic spellings (إقرأ / اقرأ / أقرأ, أيضا / أيضاً / ايضا) and Persian.
+_READ_ALSO = _marker(r"^(?:[إاأ]قر[أا]\s+(?:[أا]يض[اً]+|كذلك)|بیشتر\s+بخوانید|بخوانید|همچنین\s+بخوانید|پیشنهاد\s+ویژه)\s*[:：.]?\s*")
+_RELATED = _marker(
+    r"^(?:مقالات\s+(?:مشابهة|ذات\s+صلة|متعلقة)|أخبار\s+(?:ذات\s+صلة|متعلقة|مشابهة)|اخبار\s+(?:مرتبط|مشابه)|"
+    r"مطالب\s+(?:مرتبط|مشابه)|موضوعات\s+(?:ذات\s+صلة|متعلقة)|شاهد\s+أيضا|اقرأ\s+المزيد)\s*[:：]?\s*$"
+)
+_SOURCE_LINE = _marker(r"^(?:المصدر|مصدر\s+الخبر|منبع)\s*[:|：]")
+_KEYWORDS = _marker(r"^(?:كلمات\s+دلالية|الكلمات\s+المفتاحية|وسوم|الوسوم|برچسب[‌ ]?ها|کلمات\s+کلیدی|کلیدواژه[‌ ]?ها)\s*[:|：]?")
+_DONATION = _marker(r"(?:ادعمنا\s+بالتبرع|تبرع\s+الآن|ساهم\s+في\s+دعم|حمایت\s+مالی|کمک\s+مالی\s+به)")
+_PROMO = _marker(
+    r"^(?:تابع\s+(?:أحدث|آخر)\s+الأخبار|تابعونا\s+على|حمل\s+تطبيق|اشترك\s+في|انضم\s+إلى\s+قناتنا|"
+    r"اقرأ\s+المقال\s+الأصلي|عضویت\s+در\s+کانال|ما\s+را\s+در\s+.+\s+دنبال\s+کنید)"
+)
+# How long a line may be and still read as a headline (a "read also" teaser).
+_HEADLINE_MAX = 160
+
+
+def _content(line: str) -> str:
+    return line.strip().lstrip(_BULLETS).strip()
+
+
+def _is_headline(line: str) -> bool:
+    """Short and not a finished sentence: how a teaser headline looks."""
+    text = _content(line)
+    return 0 < len(text) <= _HEADLINE_MAX and not text.endswith((".", "!", "…"))
+
+
+def clean_article(text: str) -> CleanedArticle:
+    """Strip what is certainly not the main story from a scraped page.
+
+    Two kinds of things go:
+
+    * lines that are boilerplate wherever they stand: "read also" teasers
+      (``اقرأ أيضاً: <headline>``, or the marker alone and the headline on the
+      next line), app and channel promotions, donation appeals;
+    * everything after the first end-of-article line (``المصدر:`` / ``منبع:``
+      source lines, keyword lists, "related articles" headers, the link to the
+      original): what follows such a line on a scraped page is other stories,
+      never more of this one. It is recorded block by block: related headlines,
+      read-also teasers, and ``appended_story`` for the paragraphs of another
+      article pasted under this one.
+
+    Agency credits such as ``فرانس برس`` before the end stay: they attribute the
+    main story. Nothing is dropped unrecorded: the stripped blocks come back
+    with the text.
+
+    >>> page = "متن خبر اصلی.\\n\\nاقرأ أيضاً: عنوان آخر\\n\\nبقية الخبر."
+    >>> clean_article(page).text
+    'متن خبر اصلی.\\n\\nبقية الخبر.'
+    """
+    lines = text.split("\n")
+    keep: list[str] = []
+    stripped: list[StrippedBlock] = []
+    seen_content = 0
+    i = 0
+    n = len(lines)
+
+    def add(kind: str, body: str) -> None:
+        body = body.strip()
+        if not body:
+            return
+        if stripped and stripped[-1].kind == kind and kind in ("related", "appended_story"):
+            stripped[-1] = StrippedBlock(kind=kind, text=stripped[-1].text + "\n" + body)
+        else:
+            stripped.append(StrippedBlock(kind=kind, text=body))
+
+    def next_nonblank(j: int) -> int:
+        while j < n and not lines[j].strip():
+            j += 1
+        return j
+
+    while i < n:
+        line = lines[i]
+        content = _content(line)
+        if not content:
+            keep.append(line)
+            i += 1
+            continue
+        end_of_article = seen_content > 0 and (
+            _SOURCE_LINE.match(content)
+            or _KEYWORDS.match(content)
+            or _RELATED.match(content)
+            or content.startswith(("اقرأ المقال الأصلي", "اقرا المقال الاصلي"))
+        )
+        read_also = _READ_ALSO.match(content)
+        if read_also and seen_content > 0:
+            rest = content[read_also.end() :].strip()
+            if rest:
+                add("read_also", content)
+                i += 1
+                continue
+            j = next_nonblank(i + 1)
+            # The marker alone: the teaser headline is on the next line. When an
+            # app promotion or a whole article follows, this is another story.
+            k = next_nonblank(j + 1) if j < n else n
+            if k < n and _PROMO.match(_content(lines[k])):
+                end_of_article = True
+            elif j < n and _is_headline(lines[j]):
+                add("read_also", content + "\n" + _content(lines[j]))
+                i = j + 1
+                continue
+            else:
+                add("read_also", content)
+                i += 1
+                continue
+        if end_of_article:
+            _strip_tail(lines[i:], add)
+            break
+        if _DONATION.search(content):
+            add("donation", content)
+        elif _PROMO.match(content):
+            add("promo", content)
+        else:
+            keep.append(line)
+            seen_content += 1
+        i += 1
+
+    body = normalize_text("\n".join(keep))
+    return CleanedArticle(text=body, stripped=tuple(stripped))
+
+
+def _strip_tail(lines: list[str], add: Callable[[str, str], None]) -> None:
+    """Record, block by block, everything after the end of the main story."""
+    i = 0
+    n = len(lines)
+    in_related = False
+    while i < n:
+        content = _content(lines[i])
+        if not content:
+            i += 1
+            continue
+        bullet = lines[i].strip()[:1] in "•·●▪◦*-–—"
+        read_also = _READ_ALSO.match(content)
+        if _SOURCE_LINE.match(content):
+            add("source_line", content)
+            in_related = False
+        elif _KEYWORDS.match(content):
+            add("keywords", content)
+            in_related = False
+        elif _RELATED.match(content):
+            add("related", content)
+            in_related = True
+        elif _DONATION.search(content):
+            add("donation", content)
+        elif _PROMO.match(content):
+            add("promo", content)
+        elif read_also:
+            rest = content[read_also.end() :].strip()
+            if not rest:
+                j = i + 1
+                while j < n and not lines[j].strip():
+                    j += 1
+                if j < n and _is_headline(lines[j]):
+                    rest = _content(lines[j])
+                    i = j
+            add("read_also", (content + "\n" + rest) if rest and rest not in content else content)
+            in_related = False
+        elif bullet or (in_related and _is_headline(lines[i])):
+            add("related", content)
+        else:
+            add("appended_story", content)
+            in_related = False
+        i += 1
+
+
+def truncate(text: str, max_chars: int) -> tuple[str, bool]:
+    """Cut ``text`` to at most ``max_chars`` at a paragraph or sentence end; True when cut.
+
+    >>> truncate("جملة أولى. جملة ثانية.", 12)
+    ('جملة أولى.', True)
+    """
+    if len(text) <= max_chars:
+        return text, False
+    head = text[:max_chars]
+    for sep in ("\n\n", "\n", ". ", "。", "؟ ", "! ", ".", "؟", " "):
+        cut = head.rfind(sep)
+        if cut >= max_chars // 2:
+            return head[: cut + len(sep.rstrip()) if sep.strip() else cut].rstrip(), True
+    return head.rstrip(), True

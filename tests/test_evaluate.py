@@ -1,0 +1,544 @@
+"""Scoring digests against gold: perfect is perfect, each mistake costs exactly its metric."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from khabar.errors import ConfigError
+from khabar.evaluate import (
+    DEFAULT_TOLERANCE,
+    LOWER_IS_BETTER,
+    METRICS,
+    ArticleScore,
+    EvalReport,
+    FieldDetail,
+    Gold,
+    Regression,
+    aggregate,
+    compare,
+    load_gold,
+    load_gold_dir,
+    load_report,
+    render_markdown,
+    render_table,
+    score_digest,
+)
+from khabar.models import Digest, NumberFact, Person, Quote
+
+from .evalfixtures import GOLD_AR_YAML, GOLD_FA_YAML, digest_from_gold, gold_from_yaml, provenance
+
+AR = "001_c7d2eb9492ec713f"
+FA = "000_de612b54d8028aa2"
+
+
+@pytest.fixture(scope="module")
+def gold_ar() -> Gold:
+    return gold_from_yaml(GOLD_AR_YAML)
+
+
+@pytest.fixture(scope="module")
+def gold_fa() -> Gold:
+    return gold_from_yaml(GOLD_FA_YAML)
+
+
+def changes(before: ArticleScore, after: ArticleScore) -> dict[str, str]:
+    """Which metrics moved between two scores, and which way ("up" / "down")."""
+    assert set(before.metrics) == set(after.metrics) == set(METRICS)
+    out = {}
+    for metric in METRICS:
+        a, b = before.metrics[metric], after.metrics[metric]
+        if a != b:
+            assert a is not None and b is not None, f"{metric}: {a} -> {b}"
+            out[metric] = "up" if b > a else "down"
+    return out
+
+
+def perturbed(gold: Gold, edit: Callable[[Digest], None]) -> tuple[ArticleScore, ArticleScore]:
+    digest = digest_from_gold(gold)
+    perfect = score_digest(digest, gold)
+    changed = digest.model_copy(deep=True)
+    edit(changed)
+    return perfect, score_digest(changed, gold)
+
+
+# --- the perfect digest ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["ar", "fa"])
+def test_gold_against_itself_is_perfect(which: str, gold_ar: Gold, gold_fa: Gold) -> None:
+    gold = gold_ar if which == "ar" else gold_fa
+    score = score_digest(digest_from_gold(gold), gold)
+    assert list(score.metrics) == list(METRICS)
+    for metric, value in score.metrics.items():
+        expected = 0.0 if metric in LOWER_IS_BETTER else 1.0
+        assert value == pytest.approx(expected), metric
+    assert all(detail.empty() for detail in score.details.values()), score.details
+
+
+# --- each perturbation moves exactly its metrics ----------------------------------------------
+
+
+def test_dropping_a_person_costs_recall_not_precision(gold_ar: Gold) -> None:
+    def drop_biden(d: Digest) -> None:
+        d.people = [p for p in d.people if p.name_en != "Joe Biden"]
+
+    perfect, score = perturbed(gold_ar, drop_biden)
+    assert changes(perfect, score) == {"people_r": "down", "people_f1": "down"}
+    assert score.metrics["people_p"] == 1.0
+    assert score.metrics["people_r"] == 0.5
+    assert score.details["people"].missed == ["Joe Biden"]
+
+
+def test_misspelling_within_tolerance_changes_nothing(gold_ar: Gold) -> None:
+    def misspell(d: Digest) -> None:
+        # name_src too: the Arabic spelling must not be what rescues the match.
+        d.people[0].name_en = d.people[0].name_src = "Volodimir Zelenskyy"
+
+    perfect, score = perturbed(gold_ar, misspell)
+    assert changes(perfect, score) == {}
+
+
+def test_misspelling_beyond_tolerance_is_a_miss(gold_ar: Gold) -> None:
+    def mangle(d: Digest) -> None:
+        d.people[0].name_en = d.people[0].name_src = "Vladimir Zelinski"
+
+    perfect, score = perturbed(gold_ar, mangle)
+    assert changes(perfect, score) == {"people_p": "down", "people_r": "down", "people_f1": "down"}
+    assert score.details["people"].missed == ["Volodymyr Zelensky"]
+    assert score.details["people"].extra == ["Vladimir Zelinski"]
+
+
+def test_distinct_people_sharing_a_surname_do_not_match(gold_ar: Gold) -> None:
+    def hunter(d: Digest) -> None:
+        d.people[1].name_en = d.people[1].name_src = "Hunter Biden"
+
+    _, score = perturbed(gold_ar, hunter)
+    assert score.metrics["people_r"] == 0.5
+
+
+def test_folding_matches_script_variants(gold_fa: Gold) -> None:
+    def arabic_letters(d: Digest) -> None:
+        # Arabic kaf and yeh for the Persian ک and ی, and an English name nobody listed.
+        d.people[0].name_en = "V. Z."
+        d.people[0].name_src = "زلنسكي"
+
+    perfect, score = perturbed(gold_fa, arabic_letters)
+    assert changes(perfect, score) == {}
+
+
+def test_changing_a_number_costs_numbers_only(gold_ar: Gold) -> None:
+    def change(d: Digest) -> None:
+        d.numbers[0].value = 60e9
+
+    perfect, score = perturbed(gold_ar, change)
+    assert changes(perfect, score) == {"numbers_acc": "down"}
+    assert score.metrics["numbers_acc"] == 0.0
+
+
+def test_number_units_compare_through_synonyms_only(gold_fa: Gold) -> None:
+    gold = gold_fa.model_copy(deep=True)
+    gold.numbers[0].unit = "percent"
+    digest = digest_from_gold(gold)
+    digest.numbers[0].unit = "%"
+    assert score_digest(digest, gold).metrics["numbers_acc"] == 1.0
+    digest.numbers[0].unit = "USD"
+    score = score_digest(digest, gold)
+    assert score.metrics["numbers_acc"] == 0.0
+    assert score.details["numbers"].wrong == ["27: unit 'USD', expected 'percent'"]
+
+
+def test_extra_numbers_cost_accuracy(gold_ar: Gold) -> None:
+    def add(d: Digest) -> None:
+        d.numbers.append(NumberFact(value=7, unit=None, counts="x", evidence="x"))
+
+    perfect, score = perturbed(gold_ar, add)
+    assert changes(perfect, score) == {"numbers_acc": "down"}
+    assert score.metrics["numbers_acc"] == 0.5
+
+
+def test_shifting_a_date_costs_dates_only(gold_fa: Gold) -> None:
+    def shift(d: Digest) -> None:
+        d.dates[0].iso = "--06-28"
+
+    perfect, score = perturbed(gold_fa, shift)
+    assert changes(perfect, score) == {"dates_iso_acc": "down"}
+    assert score.details["dates"].wrong == ["روز پنجشنبه هفتم تیر: iso --06-28, expected --06-27"]
+
+
+def test_dates_match_by_contained_text(gold_fa: Gold) -> None:
+    def shorter(d: Digest) -> None:
+        d.dates[0].text = "هفتم تير"  # Arabic yeh, and without the weekday
+
+    perfect, score = perturbed(gold_fa, shorter)
+    assert changes(perfect, score) == {}
+
+
+def test_swapping_a_speaker_costs_speaker_only(gold_ar: Gold) -> None:
+    def swap(d: Digest) -> None:
+        d.quotes[0].speaker_en = "Joe Biden"
+
+    perfect, score = perturbed(gold_ar, swap)
+    assert changes(perfect, score) == {"quotes_speaker": "down"}
+    assert score.metrics["quotes_speaker"] == 0.5
+    assert score.metrics["quotes_verbatim"] == 1.0
+
+
+def test_quotes_match_across_digit_and_spacing_variants(gold_fa: Gold) -> None:
+    def variants(d: Digest) -> None:
+        # ASCII digits, a ZWNJ, no final full stop: the same words.
+        d.quotes[0].text_src = (
+            "برای اولین بار این توافق تعهد تمامی 27 کشور عضو را به منظور ارائه حمایت "
+            "قابل توجه از اوکراین، بدون توجه به هر گونه تغییر داخلی، تضمین می\u200cکند"
+        )
+
+    perfect, score = perturbed(gold_fa, variants)
+    assert changes(perfect, score) == {}
+
+
+def test_an_excerpt_of_a_quote_is_verbatim(gold_ar: Gold) -> None:
+    def excerpt(d: Digest) -> None:
+        d.quotes[1].text_src = "الاحتياجات العاجلة لأوكرانيا"
+
+    perfect, score = perturbed(gold_ar, excerpt)
+    assert changes(perfect, score) == {}
+
+
+def test_a_paraphrased_quote_is_not_verbatim(gold_ar: Gold) -> None:
+    def paraphrase(d: Digest) -> None:
+        d.quotes[1].text_src = "أوكرانيا تحتاج إلى المساعدة بشكل عاجل"
+
+    perfect, score = perturbed(gold_ar, paraphrase)
+    assert changes(perfect, score) == {"quotes_verbatim": "down"}
+    assert score.metrics["quotes_verbatim"] == 0.5
+
+
+@pytest.mark.parametrize(
+    ("fact", "expected"),
+    [
+        (
+            Person(name_en="Christophe Lemoine", name_src="كريستوف لوموان", evidence="x"),
+            {"leakage": "up", "people_p": "down", "people_f1": "down"},
+        ),
+        (
+            NumberFact(value=40, unit=None, counts="x", evidence="x"),
+            {"leakage": "up", "numbers_acc": "down"},
+        ),
+    ],
+)
+def test_facts_from_the_appended_story_leak(
+    gold_ar: Gold, fact: object, expected: dict[str, str]
+) -> None:
+    def add(d: Digest) -> None:
+        if isinstance(fact, Person):
+            d.people.append(fact)
+        else:
+            assert isinstance(fact, NumberFact)
+            d.numbers.append(fact)
+
+    perfect, score = perturbed(gold_ar, add)
+    assert changes(perfect, score) == expected
+    # 9 people, organizations, locations, sources and numbers, plus the leaked one.
+    assert score.metrics["leakage"] == pytest.approx(1 / 10)
+
+
+def test_a_main_story_name_never_leaks(gold_ar: Gold) -> None:
+    # Biden is also named in the appended story: still a main-story entity.
+    gold = gold_ar.model_copy(deep=True)
+    gold.leak.people.append("Joe Biden")
+    assert score_digest(digest_from_gold(gold), gold).metrics["leakage"] == 0.0
+
+
+def test_unrelated_english_summary_costs_summary_metrics_only(gold_ar: Gold) -> None:
+    def replace(d: Digest) -> None:
+        d.summary_en = "Heavy rain is expected over Oslo this weekend, forecasters warned."
+
+    perfect, score = perturbed(gold_ar, replace)
+    assert changes(perfect, score) == {
+        "key_fact_coverage": "down",
+        "summary_en_chrf": "down",
+        "summary_en_rougeL": "down",
+    }
+    assert score.metrics["key_fact_coverage"] == 0.0
+    assert len(score.details["key_facts"].missed) == 3
+
+
+def test_source_summary_rouge_sees_arabic_words(gold_ar: Gold) -> None:
+    def half(d: Digest) -> None:
+        d.summary_src = "أكد الرئيس الأوكراني فولوديمير زيلينسكي يوم الاثنين"
+
+    perfect, score = perturbed(gold_ar, half)
+    assert changes(perfect, score) == {"summary_src_chrf": "down", "summary_src_rougeL": "down"}
+    rouge = score.metrics["summary_src_rougeL"]
+    assert rouge is not None and 0.1 < rouge < 0.6  # the default tokenizer would give 0.0
+
+
+def test_grounding_rate_counts_dropped_facts(gold_ar: Gold) -> None:
+    def dropped(d: Digest) -> None:
+        d.provenance.facts_verified = 6
+        d.provenance.unverified_dropped = 2
+
+    perfect, score = perturbed(gold_ar, dropped)
+    assert changes(perfect, score) == {"grounding_rate": "down"}
+    assert score.metrics["grounding_rate"] == 0.75
+
+
+# --- not applicable ---------------------------------------------------------------------------
+
+
+def test_empty_fields_are_not_applicable() -> None:
+    gold = Gold(
+        article="x.txt", language="ar", summary_en="Nothing happened.", summary_src="لا شيء"
+    )
+    digest = Digest(
+        language="ar",
+        title_en="t",
+        title_src="t",
+        summary_en="Nothing happened.",
+        summary_src="لا شيء",
+        provenance=provenance(),
+    )
+    metrics = score_digest(digest, gold).metrics
+    for metric in METRICS:
+        assert metrics[metric] is None or metric.startswith("summary") or metric == "leakage"
+    assert metrics["leakage"] == 0.0 and metrics["summary_en_chrf"] == 1.0
+
+    digest.people = [Person(name_en="Joe Biden", name_src="جو بايدن", evidence="x")]
+    digest.quotes = [Quote(speaker_en="Biden", text_src="كلام", text_en="words", evidence="x")]
+    metrics = score_digest(digest, gold).metrics
+    assert (metrics["people_p"], metrics["people_r"], metrics["people_f1"]) == (0.0, None, 0.0)
+    assert metrics["quotes_verbatim"] == 0.0 and metrics["quotes_speaker"] is None
+
+
+def test_each_gold_entity_is_matched_once(gold_ar: Gold) -> None:
+    def twice(d: Digest) -> None:
+        d.people.append(d.people[0].model_copy())
+
+    _, score = perturbed(gold_ar, twice)
+    assert score.metrics["people_p"] == pytest.approx(2 / 3)
+    assert score.metrics["people_r"] == 1.0
+
+
+# --- gold files -------------------------------------------------------------------------------
+
+
+def test_load_gold_dir_reads_yaml_and_json(tmp_path: Path, gold_ar: Gold) -> None:
+    (tmp_path / f"{AR}.yaml").write_text(GOLD_AR_YAML, encoding="utf-8")
+    (tmp_path / f"{FA}.json").write_text(
+        json.dumps(gold_from_yaml(GOLD_FA_YAML).model_dump(), ensure_ascii=False), encoding="utf-8"
+    )
+    (tmp_path / "README.md").write_text("not gold", encoding="utf-8")
+    golds = load_gold_dir(tmp_path)
+    assert sorted(golds) == [FA, AR]
+    assert golds[AR] == gold_ar
+    assert golds[FA].dates[0].iso == "--06-27"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (GOLD_AR_YAML + "people: [unclosed\n", "not valid YAML"),
+        (GOLD_AR_YAML.replace("leak:", "leek:"), "leek"),
+        (
+            GOLD_AR_YAML.replace("    role: President of Ukraine", "    rol: President of Ukraine"),
+            "people.0.rol",
+        ),
+        (GOLD_AR_YAML.replace("keywords: [[Biden], [phone, call]]", "keywords: []"), "keywords"),
+        (GOLD_AR_YAML.replace("iso: null", "iso: Monday", 1), "dates.0.iso"),
+        (GOLD_AR_YAML.replace("value: 61000000000", "value: lots"), "numbers.0.value"),
+        (
+            GOLD_AR_YAML.replace(
+                "article: 001_c7d2eb9492ec713f.txt", "article: 003_3050791f78128683.txt"
+            ),
+            "003_3050791f78128683",
+        ),
+        ("- just\n- a list\n", "expected a mapping"),
+    ],
+)
+def test_malformed_gold_names_file_and_problem(tmp_path: Path, text: str, problem: str) -> None:
+    (tmp_path / f"{FA}.yaml").write_text(GOLD_FA_YAML, encoding="utf-8")
+    (tmp_path / f"{AR}.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_gold_dir(tmp_path)
+    assert f"{AR}.yaml" in str(info.value)
+    assert problem in str(info.value)
+
+
+def test_unquoted_yaml_dates_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / f"{AR}.yml"
+    path.write_text(GOLD_AR_YAML.replace("iso: null", "iso: 2024-04-22", 1), encoding="utf-8")
+    assert load_gold(path).dates[0].iso == "2024-04-22"
+
+
+def test_missing_gold_dir_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_gold_dir(tmp_path / "nope")
+
+
+# --- reports, baselines -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def report(gold_ar: Gold, gold_fa: Gold) -> EvalReport:
+    scores = {
+        AR: score_digest(digest_from_gold(gold_ar), gold_ar),
+        FA: score_digest(digest_from_gold(gold_fa), gold_fa),
+    }
+    scores[AR].metrics["people_f1"] = 0.8
+    scores[FA].metrics["people_f1"] = 0.6
+    return aggregate(scores, model="test-model", provider="test", replay=True)
+
+
+def with_metric(report: EvalReport, article: str, metric: str, value: float | None) -> EvalReport:
+    scores = {name: s.model_copy(deep=True) for name, s in report.articles.items()}
+    scores[article].metrics[metric] = value
+    return aggregate(scores, model=report.model, provider=report.provider, replay=report.replay)
+
+
+def test_aggregate_means_skip_none(report: EvalReport) -> None:
+    assert report.overall["people_f1"] == pytest.approx(0.7)
+    assert report.overall["leakage"] == 0.0
+    lonely = with_metric(report, FA, "quotes_speaker", None)
+    assert lonely.overall["quotes_speaker"] == 1.0
+    nobody = with_metric(lonely, AR, "quotes_speaker", None)
+    assert nobody.overall["quotes_speaker"] is None
+
+
+def test_identical_reports_have_no_regressions(report: EvalReport) -> None:
+    assert compare(report, report) == []
+
+
+def test_a_drop_beyond_tolerance_is_a_regression(report: EvalReport) -> None:
+    worse = with_metric(report, AR, "people_f1", 0.6)
+    regressions = compare(worse, report)
+    assert [(r.article, r.metric) for r in regressions] == [
+        (AR, "people_f1"),
+        ("overall", "people_f1"),
+    ]
+    assert str(regressions[0]) == f"{AR}: people_f1 fell from 0.800 to 0.600 (tolerance 0.02)"
+    assert regressions[0].tolerance == DEFAULT_TOLERANCE
+
+
+def test_a_drop_within_tolerance_is_not(report: EvalReport) -> None:
+    assert compare(with_metric(report, AR, "people_f1", 0.79), report) == []
+    # Exactly the tolerance, which floats make 0.0200000000000001.
+    assert compare(with_metric(report, AR, "people_f1", 0.78), report) == []
+    assert compare(with_metric(report, AR, "people_f1", 0.5), report, {"people_f1": 0.5}) == []
+
+
+def test_improvements_are_not_regressions(report: EvalReport) -> None:
+    assert compare(with_metric(report, AR, "people_f1", 1.0), report) == []
+    assert compare(report, with_metric(report, AR, "leakage", 0.5)) == []
+
+
+def test_a_leakage_rise_is_a_regression(report: EvalReport) -> None:
+    leaky = with_metric(report, FA, "leakage", 0.1)
+    regressions = compare(leaky, report)
+    assert [(r.article, r.metric) for r in regressions] == [(FA, "leakage"), ("overall", "leakage")]
+    assert str(regressions[0]) == f"{FA}: leakage rose from 0.000 to 0.100 (tolerance 0.02)"
+
+
+def test_missing_metrics_and_articles_are_regressions(report: EvalReport) -> None:
+    regressions = compare(with_metric(report, AR, "numbers_acc", None), report)
+    assert [(r.article, r.metric, r.current) for r in regressions] == [(AR, "numbers_acc", None)]
+    assert "numbers_acc is missing" in str(regressions[0])
+
+    fewer = aggregate({FA: report.articles[FA]}, model="m", provider="p", replay=True)
+    regressions = compare(fewer, report)
+    assert (regressions[0].article, regressions[0].metric) == (AR, "*")
+    assert AR in str(regressions[0]) and "missing" in str(regressions[0])
+    assert ("overall", "people_f1") in [(r.article, r.metric) for r in regressions]
+
+    # None in the baseline too: nothing was lost.
+    both = with_metric(report, AR, "numbers_acc", None)
+    assert compare(both, both) == []
+
+
+def test_regression_is_a_dataclass() -> None:
+    reg = Regression("a", "people_f1", 0.8, 0.6, 0.02)
+    assert reg == Regression(
+        article="a", metric="people_f1", baseline=0.8, current=0.6, tolerance=0.02
+    )
+
+
+def test_report_json_round_trips(tmp_path: Path, report: EvalReport) -> None:
+    text = report.to_json()
+    assert text == report.to_json()
+    data = json.loads(text)
+    assert list(data["overall"]) == list(METRICS)
+    assert list(data["articles"]) == sorted(data["articles"])
+    path = tmp_path / "baseline.json"
+    path.write_text(text, encoding="utf-8")
+    loaded = load_report(path)
+    assert loaded == report
+    assert compare(loaded, report) == []
+
+
+def test_report_json_keeps_arabic_readable(gold_ar: Gold) -> None:
+    def drop(d: Digest) -> None:
+        d.people = d.people[:1]
+
+    _, score = perturbed(gold_ar, drop)
+    score.details["people"].missed = ["جو بايدن"]
+    text = aggregate({AR: score}, model="m", provider="p", replay=False).to_json()
+    assert "جو بايدن" in text
+
+
+def test_load_report_rejects_garbage(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"r\.json"):
+        load_report(path)
+    path.write_text('{"model": "m"}', encoding="utf-8")
+    with pytest.raises(ConfigError, match="provider"):
+        load_report(path)
+    with pytest.raises(ConfigError):
+        load_report(tmp_path / "absent.json")
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+def test_render_table(report: EvalReport) -> None:
+    report = with_metric(report, AR, "quotes_speaker", None)
+    console = Console(record=True, width=250, color_system=None)
+    console.print(render_table(report))
+    text = console.export_text()
+    assert "test-model" in text and "replay" in text
+    rows = {line.split("│")[1].strip(): line for line in text.splitlines() if line.count("│") > 5}
+    assert set(rows) >= {AR, FA, "overall"}
+    assert "—" in rows[AR] and "—" not in rows[FA]
+    assert "0.80" in rows[AR] and "0.70" in rows["overall"]
+
+
+def test_render_markdown_lists_mistakes_and_escapes_pipes(gold_ar: Gold) -> None:
+    def mistakes(d: Digest) -> None:
+        d.people = [p for p in d.people if p.name_en != "Joe Biden"]
+        d.people.append(Person(name_en="A | B", name_src="A | B", evidence="x"))
+        d.quotes[0].speaker_en = "Joe Biden"
+
+    _, score = perturbed(gold_ar, mistakes)
+    md = render_markdown(aggregate({AR: score}, model="m|x", provider="p", replay=False))
+    assert "m\\|x" in md and "live" in md
+    table = [line for line in md.splitlines() if line.startswith(f"| {AR}")]
+    assert len(table) == 1 and table[0].count("|") == 14
+    people = next(line for line in md.splitlines() if line.startswith("| people |"))
+    assert "Joe Biden" in people and "A \\| B" in people
+    assert people.replace("\\|", "").count("|") == 5
+    quotes = next(line for line in md.splitlines() if line.startswith("| quotes |"))
+    assert "speaker Joe Biden, expected Volodymyr Zelensky" in quotes
+
+
+def test_render_markdown_says_when_nothing_was_wrong(report: EvalReport) -> None:
+    md = render_markdown(report)
+    assert md.count("Nothing missed") == 2
+    assert "| **overall** |" in md
+
+
+def test_field_detail_defaults() -> None:
+    assert FieldDetail().empty()
+    assert not FieldDetail(wrong=["x"]).empty()
