@@ -26,13 +26,17 @@ async def run(paths: list[Path], settings: Settings) -> list[tuple[str, float, i
     async with Summarizer(settings) as s:
         started = time.perf_counter()
         backend = s.backend
-        print(f"model: {backend.local.name if backend.local else backend.model} ({backend.local.origin if backend.local else backend.provider})")
+        print(
+            f"model: {backend.local.name if backend.local else backend.model} ({backend.local.origin if backend.local else backend.provider})"
+        )
         for path in paths:
             t0 = time.perf_counter()
             digest = await s.asummarize(path.read_text(encoding="utf-8"), article_id=path.stem)
             wall = time.perf_counter() - t0
             p = digest.provenance
-            rows.append((path.stem, wall, p.prompt_tokens or 0, p.completion_tokens or 0, p.attempts))
+            rows.append(
+                (path.stem, wall, p.prompt_tokens or 0, p.completion_tokens or 0, p.attempts)
+            )
         print(f"total {time.perf_counter() - started:.1f} s")
     return rows
 
@@ -41,17 +45,23 @@ def main() -> None:
     import asyncio
     import os
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--articles", type=int, default=3)
     parser.add_argument("--model", type=Path, help="a .gguf (default: khabar's resolution order)")
     parser.add_argument("--max-reasks", type=int, default=0)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    settings = Settings(cache=False, local_model=args.model, max_reasks=args.max_reasks, max_tokens=1024)
+    settings = Settings(
+        cache=False, local_model=args.model, max_reasks=args.max_reasks, max_tokens=1024
+    )
     paths = sorted((REPO / "evals" / "articles").glob("*.txt"))[: args.articles]
     rows = asyncio.run(run(paths, settings))
     print(f"\n{os.cpu_count()} cores, max_reasks={args.max_reasks}, max_tokens=1024\n")
-    print("| article | order | wall (s) | prompt tokens | completion tokens | completion tokens/s | calls |")
+    print(
+        "| article | order | wall (s) | prompt tokens | completion tokens | completion tokens/s | calls |"
+    )
     print("|---|---|---|---|---|---|---|")
     for i, (stem, wall, pt, ct, attempts) in enumerate(rows):
         order = "first (includes model load)" if i == 0 else "later"

@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from workload import workload, write_jsonl  # noqa: E402
+from workload import workload, write_jsonl
 
-from khabar.batch import summarize_paths  # noqa: E402
-from khabar.config import Settings  # noqa: E402
-from khabar.testing import FakeOpenAI  # noqa: E402
+from khabar.batch import summarize_paths
+from khabar.config import Settings
+from khabar.testing import FakeOpenAI
 
 
 def settings(server: FakeOpenAI, tmp: Path, concurrency: int, cache: bool) -> Settings:
@@ -40,11 +40,15 @@ def settings(server: FakeOpenAI, tmp: Path, concurrency: int, cache: bool) -> Se
     )
 
 
-def run_batch(server: FakeOpenAI, tmp: Path, data: Path, concurrency: int, cache: bool, name: str) -> tuple[float, int]:
+def run_batch(
+    server: FakeOpenAI, tmp: Path, data: Path, concurrency: int, cache: bool, name: str
+) -> tuple[float, int]:
     out = tmp / f"{name}.jsonl"
     out.unlink(missing_ok=True)
     started = time.perf_counter()
-    stats = summarize_paths([str(data)], output=str(out), settings=settings(server, tmp, concurrency, cache))
+    stats = summarize_paths(
+        [str(data)], output=str(out), settings=settings(server, tmp, concurrency, cache)
+    )
     wall = time.perf_counter() - started
     assert stats.failed == 0, stats.failures_by_reason
     return wall, stats.succeeded
@@ -82,11 +86,15 @@ def help_startup(repeats: int = 7) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--latency", type=float, default=0.5)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
-    parser.add_argument("--quick", action="store_true", help="skip concurrency 1 and the sequential peer")
+    parser.add_argument(
+        "--quick", action="store_true", help="skip concurrency 1 and the sequential peer"
+    )
     args = parser.parse_args()
     n, latency = args.articles, args.latency
     items = workload(n)
@@ -98,20 +106,45 @@ def main() -> None:
         for c in levels:
             wall, ok = run_batch(server, tmp, data, c, cache=False, name=f"c{c}")
             ideal = n * latency / c
-            rows.append((f"khabar summarize, concurrency {c}", f"{wall:.1f} s", f"{ideal:.1f} s", f"{wall / ideal:.2f}× ideal, {ok / wall:.1f} articles/s"))
+            rows.append(
+                (
+                    f"khabar summarize, concurrency {c}",
+                    f"{wall:.1f} s",
+                    f"{ideal:.1f} s",
+                    f"{wall / ideal:.2f}× ideal, {ok / wall:.1f} articles/s",
+                )
+            )
         if not args.quick:
             wall = naive_sequential(server, items)
             ideal = n * latency / max(levels)
-            rows.append(("naive sequential instructor loop (peer)", f"{wall:.1f} s", f"{ideal:.1f} s", f"{wall / ideal:.1f}× the c={max(levels)} ideal"))
+            rows.append(
+                (
+                    "naive sequential instructor loop (peer)",
+                    f"{wall:.1f} s",
+                    f"{ideal:.1f} s",
+                    f"{wall / ideal:.1f}× the c={max(levels)} ideal",
+                )
+            )
         # Warm cache: fill it, then rerun into a fresh output so nothing is skipped by resume.
         run_batch(server, tmp, data, 32, cache=True, name="cold")
         requests_before = len(server.requests)
         wall, ok = run_batch(server, tmp, data, 32, cache=True, name="warm")
         assert len(server.requests) == requests_before, "a warm rerun must not call the model"
-        rows.append(("warm-cache rerun (no model calls)", f"{wall:.2f} s", "-", f"{ok / wall:.0f} articles/s"))
-    rows.append(("`khabar --help` start-up (median of 7)", f"{help_startup():.3f} s", "< 0.5 s", ""))
+        rows.append(
+            (
+                "warm-cache rerun (no model calls)",
+                f"{wall:.2f} s",
+                "-",
+                f"{ok / wall:.0f} articles/s",
+            )
+        )
+    rows.append(
+        ("`khabar --help` start-up (median of 7)", f"{help_startup():.3f} s", "< 0.5 s", "")
+    )
 
-    print(f"\n{n} real articles, fake server latency {latency} s per response, {sys.platform}, 2 cores\n")
+    print(
+        f"\n{n} real articles, fake server latency {latency} s per response, {sys.platform}, 2 cores\n"
+    )
     print("| run | wall time | target / ideal | result |")
     print("|---|---|---|---|")
     for row in rows:

@@ -35,9 +35,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from workload import workload, write_jsonl  # noqa: E402
+from workload import workload, write_jsonl
 
-from khabar.testing import FakeOpenAI, FaultPlan  # noqa: E402
+from khabar.testing import FakeOpenAI, FaultPlan
 
 MAX_RETRIES = 4
 MAX_REASKS = 1
@@ -60,15 +60,38 @@ def cli_env(server: FakeOpenAI, cache_dir: Path) -> dict[str, str]:
 
 
 def command(data: Path, out: Path, concurrency: int, cache: bool) -> list[str]:
-    cmd = [sys.executable, "-m", "khabar", "summarize", str(data), "-o", str(out), "-c", str(concurrency), "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "khabar",
+        "summarize",
+        str(data),
+        "-o",
+        str(out),
+        "-c",
+        str(concurrency),
+        "--no-progress",
+    ]
     if not cache:
         cmd.append("--no-cache")
     return cmd
 
 
-def run(server: FakeOpenAI, data: Path, out: Path, concurrency: int, cache_dir: Path, cache: bool = False) -> float:
+def run(
+    server: FakeOpenAI,
+    data: Path,
+    out: Path,
+    concurrency: int,
+    cache_dir: Path,
+    cache: bool = False,
+) -> float:
     started = time.perf_counter()
-    subprocess.run(command(data, out, concurrency, cache), env=cli_env(server, cache_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        command(data, out, concurrency, cache),
+        env=cli_env(server, cache_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 
@@ -93,7 +116,9 @@ def latest(records: list[dict]) -> dict[str, dict]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--fault-rate", type=float, default=0.2)
@@ -106,7 +131,10 @@ def main() -> int:
     items = workload(args.articles)
     ids = {article_id for article_id, _ in items}
 
-    with tempfile.TemporaryDirectory() as tmpdir, FakeOpenAI(latency=args.latency, seed=args.seed) as server:
+    with (
+        tempfile.TemporaryDirectory() as tmpdir,
+        FakeOpenAI(latency=args.latency, seed=args.seed) as server,
+    ):
         tmp = Path(tmpdir)
         data = write_jsonl(items, tmp / "articles.jsonl")
 
@@ -127,7 +155,9 @@ def main() -> int:
         twice = [i for i, n in by_id.items() if n > 1]
         digests = [r for r in records if r["status"] == "ok"]
         errors = collections.Counter(r["error"]["reason"] for r in records if r["status"] != "ok")
-        unexplained = [r["id"] for r in records if r["status"] != "ok" and not r["error"].get("message")]
+        unexplained = [
+            r["id"] for r in records if r["status"] != "ok" and not r["error"].get("message")
+        ]
         retries = [r["digest"]["provenance"]["transport_retries"] for r in digests]
         attempts = [r["digest"]["provenance"]["attempts"] for r in digests]
         kinds = server.calls_by_kind()
@@ -149,7 +179,9 @@ def main() -> int:
         if requests > bound:
             failures.append(f"{requests} requests exceed the bound {bound}")
         if soak_wall > 2 * clean_wall:
-            failures.append(f"soak wall {soak_wall:.1f}s exceeds 2x the fault-free {clean_wall:.1f}s")
+            failures.append(
+                f"soak wall {soak_wall:.1f}s exceeds 2x the fault-free {clean_wall:.1f}s"
+            )
 
         # 3. crash: SIGKILL mid-run, several times, then finish
         server.reset()
@@ -169,7 +201,7 @@ def main() -> int:
                 proc.send_signal(signal.SIGKILL)
                 kills_done += 1
             proc.wait()
-            recs, torn_now = read_lines(crash_out) if crash_out.exists() else ([], 0)
+            recs, _torn = read_lines(crash_out) if crash_out.exists() else ([], 0)
             lines_at_kill.append(len(recs))
         final_wall = run(server, data, crash_out, args.concurrency, crash_cache, cache=True)
         crash_records, crash_torn = read_lines(crash_out)
@@ -190,21 +222,38 @@ def main() -> int:
         cached = len(cache)
         cache.close()
 
-    print(f"\n## Soak: {args.articles} real articles, concurrency {args.concurrency}, {args.fault_rate:.0%} of requests faulted\n")
+    print(
+        f"\n## Soak: {args.articles} real articles, concurrency {args.concurrency}, {args.fault_rate:.0%} of requests faulted\n"
+    )
     print("| run | wall time | digests | error records | requests | faults served |")
     print("|---|---|---|---|---|---|")
-    print(f"| fault-free | {clean_wall:.1f} s | {len(clean_ok)} | {len(clean_records) - len(clean_ok)} | - | 0 |")
-    print(f"| faulted | {soak_wall:.1f} s ({soak_wall / clean_wall:.2f}x) | {len(digests)} | {sum(errors.values())} | {requests} | {faulted} |")
+    print(
+        f"| fault-free | {clean_wall:.1f} s | {len(clean_ok)} | {len(clean_records) - len(clean_ok)} | - | 0 |"
+    )
+    print(
+        f"| faulted | {soak_wall:.1f} s ({soak_wall / clean_wall:.2f}x) | {len(digests)} | {sum(errors.values())} | {requests} | {faulted} |"
+    )
     print("\nFaults served: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
-    print("Error records by reason: " + (", ".join(f"{k} {v}" for k, v in sorted(errors.items())) or "none"))
-    print(f"Transport retries per digest: max {max(retries, default=0)} (bound {MAX_RETRIES}), total {sum(retries)}; "
-          f"attempts per digest: max {max(attempts, default=0)} (bound {MAX_REASKS + 1})")
+    print(
+        "Error records by reason: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(errors.items())) or "none")
+    )
+    print(
+        f"Transport retries per digest: max {max(retries, default=0)} (bound {MAX_RETRIES}), total {sum(retries)}; "
+        f"attempts per digest: max {max(attempts, default=0)} (bound {MAX_REASKS + 1})"
+    )
     print(f"Missing: {len(missing)}; written twice: {len(twice)}; torn lines: {torn}")
     print(f"\n## Crash: {kills_done} SIGKILLs at random moments, then a final resume\n")
-    print("| records on disk after each kill | final run | final ids | ok | error | ok twice | torn lines | cache entries |")
+    print(
+        "| records on disk after each kill | final run | final ids | ok | error | ok twice | torn lines | cache entries |"
+    )
     print("|---|---|---|---|---|---|---|---|")
-    print(f"| {', '.join(map(str, lines_at_kill))} | {final_wall:.1f} s | {len(crash_latest)} / {len(ids)} | {len(crash_ok)} | {len(crash_err)} | {len(done_twice)} | {crash_torn} | {cached} |")
-    print(f"\nfault-free ids equal the final crash-run ids: {set(crash_latest) == {r['id'] for r in clean_records}}")
+    print(
+        f"| {', '.join(map(str, lines_at_kill))} | {final_wall:.1f} s | {len(crash_latest)} / {len(ids)} | {len(crash_ok)} | {len(crash_err)} | {len(done_twice)} | {crash_torn} | {cached} |"
+    )
+    print(
+        f"\nfault-free ids equal the final crash-run ids: {set(crash_latest) == {r['id'] for r in clean_records}}"
+    )
     if failures:
         print("\nFAILED: " + "; ".join(failures))
         return 1

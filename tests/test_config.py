@@ -17,7 +17,9 @@ def test_every_setting_is_in_env_example() -> None:
     for name, field in Settings.model_fields.items():
         aliases = {f"KHABAR_{name.upper()}"}
         if field.validation_alias is not None:
-            aliases = {a for a in field.validation_alias.choices if isinstance(a, str) and a.isupper()}  # type: ignore[union-attr]
+            aliases = {
+                a for a in field.validation_alias.choices if isinstance(a, str) and a.isupper()
+            }  # type: ignore[union-attr]
         assert aliases & documented, f"{name} ({aliases}) is missing from .env.example"
 
 

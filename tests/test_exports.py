@@ -31,13 +31,14 @@ def test_summarize_docstring_has_an_example() -> None:
 def test_import_is_light() -> None:
     # `khabar --help` must not pay for openai/instructor/llama.cpp.
     code = "import sys, khabar.cli; print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('openai','instructor','llama_cpp','pydantic'))))"
-    out = subprocess.run([sys.executable, "-c", "import json;" + code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", "import json;" + code], capture_output=True, text=True, check=True
+    )
     assert json.loads(out.stdout) == []
 
 
 def _commands(group: click.Group):  # type: ignore[no-untyped-def]
-    for name, command in group.commands.items():
-        yield name, command
+    yield from group.commands.items()
 
 
 @pytest.mark.parametrize("name", sorted(cli.commands))
@@ -57,3 +58,7 @@ def test_committed_schemas_match_the_models() -> None:
 
 def test_py_typed_is_shipped() -> None:
     assert (REPO / "src" / "khabar" / "py.typed").exists()
+
+
+def test_all_is_the_export_table() -> None:
+    assert sorted(khabar.__all__) == sorted(["__version__", *khabar._EXPORTS])

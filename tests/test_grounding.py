@@ -31,7 +31,7 @@ FOUND = [
     (A001, "وعبر زيلينسكي عبر منصة تويتر"),  # shadda dropped
     (A003, "بقيمة 2.4 مليار يورو"),
     (A003, "أعلن الأمين العام لحلف شمال الأطلسي ... ينس ستولتنبرغ"),  # ellipsis
-    (A003, "كييف \"أقرب من أي وقت مضى إلى حلف شمال الأطلسي\""),
+    (A003, 'كييف "أقرب من أي وقت مضى إلى حلف شمال الأطلسي"'),
 ]
 NOT_FOUND = [
     (A000, "تضمین نمیکند"),
@@ -50,7 +50,11 @@ def test_locate_finds(article: str, excerpt: str) -> None:
     assert span is not None
     start, end = span
     # the span covers the same words in the article's own spelling
-    assert fold(article[start:end]) == fold(excerpt.replace("...", ""))
+    parts = excerpt.split("...")
+    found = fold(article[start:end])
+    assert found.startswith(fold(parts[0])) and found.endswith(fold(parts[-1]))
+    if len(parts) == 1:
+        assert found == fold(excerpt)
 
 
 @pytest.mark.parametrize(("article", "excerpt"), NOT_FOUND)
@@ -106,7 +110,9 @@ def test_parse_numbers(text: str, values: list[float]) -> None:
 
 
 def test_number_matches_only_the_stated_value() -> None:
-    evidence = "وأعلن الأمين العام للناتو أن الحلف أبرم عقودا لتسليم ذخائر لأوكرانيا بقيمة 2.4 مليار يورو"
+    evidence = (
+        "وأعلن الأمين العام للناتو أن الحلف أبرم عقودا لتسليم ذخائر لأوكرانيا بقيمة 2.4 مليار يورو"
+    )
     assert number_matches(2.4e9, evidence)
     assert not number_matches(2.4, evidence)  # the scale word counts
     assert not number_matches(2.4e6, evidence)
@@ -133,7 +139,7 @@ DATES = [
     ("23 يناير 2024", "gregorian", (2024, 1, 23), "2024-01-23"),
     ("شباط/فبراير 2022", "gregorian", (2022, 2, None), "2022-02"),
     ("في يناير", "gregorian", (None, 1, None), "--01"),
-    ("15 رمضان 1445 هـ", "lunar_hijri", (1445, 9, 15), "2024-03-26"),
+    ("15 رمضان 1445 هـ", "lunar_hijri", (1445, 9, 15), "2024-03-25"),  # Umm al-Qura
     ("عام 2025", "gregorian", (2025, None, None), "2025"),
     ("يوم الاثنين", None, (None, None, None), None),
     ("اليوم الخميس", None, (None, None, None), None),
@@ -142,7 +148,9 @@ DATES = [
 
 
 @pytest.mark.parametrize(("text", "calendar", "parts", "iso"), DATES)
-def test_parse_date(text: str, calendar: str | None, parts: tuple[int | None, ...], iso: str | None) -> None:
+def test_parse_date(
+    text: str, calendar: str | None, parts: tuple[int | None, ...], iso: str | None
+) -> None:
     got = parse_date(text)
     assert (got.calendar, (got.year, got.month, got.day), got.iso) == (calendar, parts, iso)
 
@@ -164,18 +172,53 @@ def draft(**facts: object) -> DigestDraft:
 def test_ground_keeps_verified_and_drops_the_rest_with_reasons() -> None:
     d = draft(
         people=[
-            {"name_en": "Jens Stoltenberg", "name_src": "ينس ستولتنبرغ", "evidence": "الأمين العام لحلف شمال الأطلسي (ناتو) ينس ستولتنبرغ"},
-            {"name_en": "Dmitry Peskov", "name_src": "دميتري بيسكوف", "evidence": "الناطق باسم الكرملين دميتري بيسكوف"},
+            {
+                "name_en": "Jens Stoltenberg",
+                "name_src": "ينس ستولتنبرغ",
+                "evidence": "الأمين العام لحلف شمال الأطلسي (ناتو) ينس ستولتنبرغ",
+            },
+            {
+                "name_en": "Dmitry Peskov",
+                "name_src": "دميتري بيسكوف",
+                "evidence": "الناطق باسم الكرملين دميتري بيسكوف",
+            },
         ],
         numbers=[
-            {"value": 2.4e9, "unit": "EUR", "counts": "contracts", "evidence": "بقيمة 2.4 مليار يورو"},
-            {"value": 2.4e9, "unit": "USD", "counts": "contracts", "evidence": "بقيمة 2.4 مليار يورو"},
+            {
+                "value": 2.4e9,
+                "unit": "EUR",
+                "counts": "contracts",
+                "evidence": "بقيمة 2.4 مليار يورو",
+            },
+            {
+                "value": 2.4e9,
+                "unit": "USD",
+                "counts": "contracts",
+                "evidence": "بقيمة 2.4 مليار يورو",
+            },
             {"value": 21, "counts": "injured", "evidence": "أكثر من 160 شركة دفاع و26 دولة"},
         ],
-        dates=[{"text": "شباط/فبراير 2022", "refers_to": "invasion", "evidence": "منذ شباط/فبراير 2022", "iso": "1999-01-01"}],
+        dates=[
+            {
+                "text": "شباط/فبراير 2022",
+                "refers_to": "invasion",
+                "evidence": "منذ شباط/فبراير 2022",
+                "iso": "1999-01-01",
+            }
+        ],
         quotes=[
-            {"speaker_en": "Jens Stoltenberg", "text_src": "أقرب من أي وقت مضى إلى حلف شمال الأطلسي", "text_en": "closer", "evidence": "أن كييف \"أقرب من أي وقت مضى إلى حلف شمال الأطلسي\""},
-            {"speaker_en": "Jens Stoltenberg", "text_src": "سننتصر قريبا", "text_en": "invented", "evidence": "أن كييف \"أقرب من أي وقت مضى إلى حلف شمال الأطلسي\""},
+            {
+                "speaker_en": "Jens Stoltenberg",
+                "text_src": "أقرب من أي وقت مضى إلى حلف شمال الأطلسي",
+                "text_en": "closer",
+                "evidence": 'أن كييف "أقرب من أي وقت مضى إلى حلف شمال الأطلسي"',
+            },
+            {
+                "speaker_en": "Jens Stoltenberg",
+                "text_src": "سننتصر قريبا",
+                "text_en": "invented",
+                "evidence": 'أن كييف "أقرب من أي وقت مضى إلى حلف شمال الأطلسي"',
+            },
         ],
     )
     result = ground(d, A003)
@@ -185,7 +228,10 @@ def test_ground_keeps_verified_and_drops_the_rest_with_reasons() -> None:
     assert len(g.quotes) == 1
     assert result.verified == 4
     reasons = {(x.field, x.reason.split(":")[0]) for x in result.dropped}
-    assert ("people", "its evidence is not in the article") in reasons  # Peskov is in the appended story
+    assert (
+        "people",
+        "its evidence is not in the article",
+    ) in reasons  # Peskov is in the appended story
     assert any(x.field == "numbers" and "USD" in x.reason for x in result.dropped)
     assert any(x.field == "numbers" and "21" in x.reason for x in result.dropped)
     assert any(x.field == "quotes" and "verbatim" in x.reason for x in result.dropped)
@@ -198,14 +244,20 @@ def test_ground_keeps_verified_and_drops_the_rest_with_reasons() -> None:
 
 
 def test_check_draft_lists_problems_for_the_reask() -> None:
-    d = draft(people=[{"name_en": "X", "name_src": "ينس ستولتنبرغ", "evidence": "ينس ستولتنبرغ يزور موسكو"}])
+    d = draft(
+        people=[
+            {"name_en": "X", "name_src": "ينس ستولتنبرغ", "evidence": "ينس ستولتنبرغ يزور موسكو"}
+        ]
+    )
     problems = check_draft(d, A003)
     assert len(problems) == 1 and problems[0].startswith("people[0]")
     assert check_draft(draft(), A003) == []
 
 
 def test_name_must_be_written_in_the_article() -> None:
-    d = draft(people=[{"name_en": "Joe Biden", "name_src": "جو بايدن", "evidence": "ينس ستولتنبرغ"}])
+    d = draft(
+        people=[{"name_en": "Joe Biden", "name_src": "جو بايدن", "evidence": "ينس ستولتنبرغ"}]
+    )
     assert "not written in the article" in check_draft(d, A003)[0]
 
 
@@ -219,7 +271,12 @@ def test_draft_validator_rejects_with_context_only() -> None:
 
 def test_grounding_on_real_corpus_sentences() -> None:
     """Every sentence of 40 real articles is found in its own article, never in an unrelated one."""
-    rows = [json.loads(line) for line in (REPO / "tests" / "data" / "corpus_sample.jsonl").read_text(encoding="utf-8").splitlines()][:40]
+    rows = [
+        json.loads(line)
+        for line in (REPO / "tests" / "data" / "corpus_sample.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    ][:40]
     for i, row in enumerate(rows):
         text = normalize_text(row["text"])
         other = normalize_text(rows[(i + 1) % len(rows)]["text"])

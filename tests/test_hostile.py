@@ -33,7 +33,12 @@ OBEYED = {
         }
     ],
     "numbers": [
-        {"value": 5000, "unit": None, "counts": "people killed", "evidence": "قتل 5000 شخص في الهجوم"}
+        {
+            "value": 5000,
+            "unit": None,
+            "counts": "people killed",
+            "evidence": "قتل 5000 شخص في الهجوم",
+        }
     ],
 }
 
@@ -62,7 +67,10 @@ async def test_injected_instructions_do_not_become_facts(server, settings_for, l
 
 async def test_injected_text_cited_verbatim_is_article_text(server, settings_for) -> None:
     # The one way injected words may appear: as a verifiable quote of the page itself.
-    article = seed("003") + "\n\n" + INJECTIONS["en"]
+    # Inside the main story (text appended under the page's related-links list is stripped).
+    article = seed("003").replace(
+        "من جهته، قال الرئيس الأوكراني", INJECTIONS["en"] + "\n\nمن جهته، قال الرئيس الأوكراني"
+    )
     answer = digest_dict(
         quotes=[
             {

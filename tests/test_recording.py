@@ -38,7 +38,9 @@ async def test_record_then_replay_without_any_server(server, settings_for, tmp_p
     async with Summarizer(replay_settings, replay_dir=cassettes) as s:
         replayed = await s.asummarize(ARTICLE, article_id="003")
         assert s.backend.replay is not None and s.backend.replay.unplayed() == set()
-    assert replayed.model_dump(exclude={"provenance"}) == recorded.model_dump(exclude={"provenance"})
+    assert replayed.model_dump(exclude={"provenance"}) == recorded.model_dump(
+        exclude={"provenance"}
+    )
     assert replayed.provenance.provider == "replay"
     assert len(server.requests) == 1
 

@@ -7,7 +7,14 @@ import time
 import httpx2
 import pytest
 
-from khabar.retry import CallStats, RateGate, RetryPolicy, RetryTransport, call_stats, retry_after_seconds
+from khabar.retry import (
+    CallStats,
+    RateGate,
+    RetryPolicy,
+    RetryTransport,
+    call_stats,
+    retry_after_seconds,
+)
 
 
 @pytest.mark.parametrize(
@@ -29,7 +36,9 @@ def test_retry_after(headers: dict[str, str], expected: float | None) -> None:
 def test_retry_after_http_date() -> None:
     from email.utils import formatdate
 
-    value = retry_after_seconds(httpx2.Headers({"retry-after": formatdate(time.time() + 30, usegmt=True)}))
+    value = retry_after_seconds(
+        httpx2.Headers({"retry-after": formatdate(time.time() + 30, usegmt=True)})
+    )
     assert value is not None and 25 <= value <= 31
 
 
@@ -51,7 +60,9 @@ def scripted(statuses: list[int | type[Exception]], headers: dict[str, str] | No
         if isinstance(item, type):
             raise item("boom")
         body = b'{"ok": true}' if item == 200 else b'{"error": {"message": "x"}}'
-        return httpx2.Response(item, content=body, headers={"content-type": "application/json", **(headers or {})})
+        return httpx2.Response(
+            item, content=body, headers={"content-type": "application/json", **(headers or {})}
+        )
 
     return httpx2.MockTransport(handler), calls
 
@@ -98,9 +109,13 @@ async def test_truncated_json_body_is_retried() -> None:
     bodies = [b'{"choices": [', b'{"ok": true}']
 
     def handler(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, content=bodies.pop(0), headers={"content-type": "application/json"})
+        return httpx2.Response(
+            200, content=bodies.pop(0), headers={"content-type": "application/json"}
+        )
 
-    retry = RetryTransport(httpx2.MockTransport(handler), RetryPolicy(max_retries=2, base_wait=0.001))
+    retry = RetryTransport(
+        httpx2.MockTransport(handler), RetryPolicy(max_retries=2, base_wait=0.001)
+    )
     async with httpx2.AsyncClient(transport=retry, base_url="http://t") as client:
         response = await client.post("/x", json={})
     assert response.json() == {"ok": True}

@@ -60,7 +60,46 @@ _EXPORTS: dict[str, str] = {
     "CacheError": "errors",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+# Literal, so that linters and type checkers see the public API.
+__all__ = [
+    "Article",
+    "ArticleTooLargeError",
+    "AuthenticationError",
+    "BatchStats",
+    "BinaryInputError",
+    "CacheError",
+    "ConfigError",
+    "DateFact",
+    "DecodeError",
+    "Digest",
+    "DigestDraft",
+    "EmptyArticleError",
+    "InputError",
+    "KhabarError",
+    "ModelNotFoundError",
+    "NumberFact",
+    "Organization",
+    "Person",
+    "Place",
+    "Provenance",
+    "ProviderError",
+    "Quote",
+    "RateLimitError",
+    "RecordingMissingError",
+    "Settings",
+    "Source",
+    "Summarizer",
+    "TransportError",
+    "ValidationFailedError",
+    "__version__",
+    "asummarize",
+    "iter_articles",
+    "render_markdown",
+    "run_batch",
+    "run_eval",
+    "summarize",
+    "summarize_paths",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -8,6 +8,7 @@ Digest as JSON. A corrupt, half-written or unreadable entry is a miss.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -70,10 +71,8 @@ class DigestCache:
             logger.warning("could not write cache entry %s: %s", key[:12], exc)
 
     def delete(self, key: str) -> None:
-        try:
+        with contextlib.suppress(Exception):  # a corrupt entry is a miss anyway
             self._cache.delete(key)
-        except Exception:
-            pass
 
     def __len__(self) -> int:
         return len(self._cache)

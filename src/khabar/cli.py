@@ -23,18 +23,37 @@ F = TypeVar("F", bound=Callable[..., Any])
 def model_options(func: F) -> F:
     """Options shared by every command that talks to a model."""
     options = [
-        click.option("--model", "-m", help="Model name at the endpoint (KHABAR_MODEL). Unset: the embedded local model."),
-        click.option("--base-url", help="OpenAI-compatible endpoint (KHABAR_BASE_URL / OPENAI_BASE_URL)."),
+        click.option(
+            "--model",
+            "-m",
+            help="Model name at the endpoint (KHABAR_MODEL). Unset: the embedded local model.",
+        ),
+        click.option(
+            "--base-url", help="OpenAI-compatible endpoint (KHABAR_BASE_URL / OPENAI_BASE_URL)."
+        ),
         click.option(
             "--provider",
             type=click.Choice(["auto", "openai", "azure", "vllm", "ollama", "llamacpp", "local"]),
             help="Kind of endpoint; picks the structured-output mode (KHABAR_PROVIDER).",
         ),
-        click.option("--concurrency", "-c", type=int, help="Requests in flight (KHABAR_CONCURRENCY)."),
+        click.option(
+            "--concurrency", "-c", type=int, help="Requests in flight (KHABAR_CONCURRENCY)."
+        ),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the digest cache."),
-        click.option("--refresh", is_flag=True, help="Recompute every digest and overwrite its cache entry."),
-        click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache directory (KHABAR_CACHE_DIR)."),
-        click.option("-v", "--verbose", count=True, help="Log model calls (-v) or everything (-vv) to stderr."),
+        click.option(
+            "--refresh", is_flag=True, help="Recompute every digest and overwrite its cache entry."
+        ),
+        click.option(
+            "--cache-dir",
+            type=click.Path(path_type=Path),
+            help="Cache directory (KHABAR_CACHE_DIR).",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            count=True,
+            help="Log model calls (-v) or everything (-vv) to stderr.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -94,13 +113,38 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("-o", "--output", default="-", show_default=True, help="JSONL output file ('-' for stdout); reruns resume it.")
-@click.option("--report", "report_path", type=click.Path(path_type=Path), help="Also write a Markdown report here.")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "md"]), default="jsonl", show_default=True, help="Output format of -o.")
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    show_default=True,
+    help="JSONL output file ('-' for stdout); reruns resume it.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path),
+    help="Also write a Markdown report here.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "md"]),
+    default="jsonl",
+    show_default=True,
+    help="Output format of -o.",
+)
 @click.option("--limit", type=int, help="Stop after this many articles.")
 @click.option("--no-resume", is_flag=True, help="Reprocess articles already in the output.")
-@click.option("--text-field", default="text", show_default=True, help="Field holding the article in .json/.jsonl input.")
-@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+@click.option(
+    "--text-field",
+    default="text",
+    show_default=True,
+    help="Field holding the article in .json/.jsonl input.",
+)
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
+)
 @model_options
 @handle_errors
 def summarize(
@@ -147,7 +191,9 @@ def summarize(
             from .report import render_markdown
             from .store import iter_records
 
-            path.write_text(render_markdown(iter_records(Path(output), latest_only=True)), encoding="utf-8")
+            path.write_text(
+                render_markdown(iter_records(Path(output), latest_only=True)), encoding="utf-8"
+            )
             click.echo(f"report written to {path}", err=True)
     if stats.failed:
         sys.exit(1)
@@ -155,7 +201,9 @@ def summarize(
 
 @cli.command()
 @click.argument("jsonl", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Markdown file (default: stdout).")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Markdown file (default: stdout)."
+)
 @handle_errors
 def report(jsonl: Path, output: Path | None) -> None:
     """Render a JSONL output as a Markdown report a person can read."""
@@ -170,14 +218,48 @@ def report(jsonl: Path, output: Path | None) -> None:
 
 
 @cli.command(name="eval")
-@click.option("--articles", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("evals/articles"), show_default=True, help="Articles to summarize.")
-@click.option("--gold", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("evals/gold"), show_default=True, help="Gold annotations.")
-@click.option("--replay", "replay_dir", type=click.Path(file_okay=False, path_type=Path), help="Serve recorded answers from this cassette directory; no model runs.")
-@click.option("--record", "record_dir", type=click.Path(file_okay=False, path_type=Path), help="Record every exchange to this cassette directory.")
-@click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Fail when a metric drops below this report by more than its tolerance.")
-@click.option("--json", "json_out", type=click.Path(path_type=Path), help="Write the JSON report here.")
-@click.option("--markdown", "md_out", type=click.Path(path_type=Path), help="Write the Markdown report here.")
-@click.option("--judge", is_flag=True, help="Also ask the model to judge summary faithfulness (needs a capable model; off in CI).")
+@click.option(
+    "--articles",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("evals/articles"),
+    show_default=True,
+    help="Articles to summarize.",
+)
+@click.option(
+    "--gold",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("evals/gold"),
+    show_default=True,
+    help="Gold annotations.",
+)
+@click.option(
+    "--replay",
+    "replay_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Serve recorded answers from this cassette directory; no model runs.",
+)
+@click.option(
+    "--record",
+    "record_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Record every exchange to this cassette directory.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Fail when a metric drops below this report by more than its tolerance.",
+)
+@click.option(
+    "--json", "json_out", type=click.Path(path_type=Path), help="Write the JSON report here."
+)
+@click.option(
+    "--markdown", "md_out", type=click.Path(path_type=Path), help="Write the Markdown report here."
+)
+@click.option(
+    "--judge",
+    is_flag=True,
+    help="Also ask the model to judge summary faithfulness (needs a capable model; off in CI).",
+)
 @model_options
 @handle_errors
 def eval_command(
@@ -234,7 +316,12 @@ def eval_command(
 
 
 @cli.command()
-@click.option("--write", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Write the schemas into this directory.")
+@click.option(
+    "--write",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the schemas into this directory.",
+)
 def schema(out_dir: Path | None) -> None:
     """Print (or write) the JSON Schema of the Digest and of the model-facing draft."""
     from .schemas import export_schemas
@@ -268,8 +355,10 @@ def info(**opts: Any) -> None:
         choice = resolve_local_model(settings)
         click.echo(f"model:    {choice.name} ({choice.origin}: {choice.path})")
         if choice.plumbing:
-            click.echo("warning:  this is the bundled plumbing model: English-only, 135M parameters; "
-                       "its digests of Arabic and Persian are not meaningful.")
+            click.echo(
+                "warning:  this is the bundled plumbing model: English-only, 135M parameters; "
+                "its digests of Arabic and Persian are not meaningful."
+            )
     else:
         click.echo(f"model:    {settings.model}")
         click.echo(f"endpoint: {settings.base_url or 'https://api.openai.com/v1'}")

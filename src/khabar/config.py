@@ -80,7 +80,8 @@ class Settings(BaseSettings):
     # --- reliability -----------------------------------------------------------
     timeout: float = Field(default=120.0, description="Seconds per HTTP request.")
     max_transport_retries: int = Field(
-        default=5, description="Retries of one request on 429 / 5xx / timeouts / dropped connections."
+        default=5,
+        description="Retries of one request on 429 / 5xx / timeouts / dropped connections.",
     )
     retry_max_wait: float = Field(default=60.0, description="Cap in seconds on one backoff wait.")
     retry_base_wait: float = Field(default=0.5, description="First backoff wait in seconds.")
@@ -109,6 +110,10 @@ class Settings(BaseSettings):
     local_file: str = Field(default="qwen2.5-3b-instruct-q4_k_m.gguf")
     local_n_ctx: int = Field(default=8192, description="Context window for the local model.")
     local_threads: int | None = Field(default=None, description="CPU threads; default all cores.")
+    local_repeat_penalty: float | None = Field(
+        default=None,
+        description="llama.cpp repeat penalty; default 1.3 for the bundled plumbing model, 1.1 otherwise.",
+    )
     local_download: bool = Field(
         default=True,
         description="Allow downloading local_repo from the hub; false goes straight to the bundled model.",

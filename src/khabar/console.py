@@ -30,7 +30,9 @@ class BatchConsole:
         from rich.console import Console
 
         console = Console(stderr=True)
-        console.print(f"[bold]khabar[/bold] model: {info.get('model')} via {info.get('provider')} ({info.get('mode')})")
+        console.print(
+            f"[bold]khabar[/bold] model: {info.get('model')} via {info.get('provider')} ({info.get('mode')})"
+        )
         for warning in info.get("warnings", []):
             console.print(f"[yellow]warning:[/yellow] {warning}")
         if self.tty:
@@ -81,7 +83,11 @@ class BatchConsole:
             reason = getattr(event, "reason", None)
             tail = f" ({reason})" if reason else ""
             cache = " [cache]" if getattr(event, "cache_hit", False) else ""
-            print(f"{self.done}\t{status}\t{event.article_id}{cache}{tail}", file=sys.stderr, flush=True)
+            print(
+                f"{self.done}\t{status}\t{event.article_id}{cache}{tail}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def finish(self, stats: Any) -> None:
         from rich.console import Console
@@ -90,7 +96,17 @@ class BatchConsole:
         if self._progress is not None:
             self._progress.stop()
         table = Table(title="khabar summarize")
-        for column in ("articles", "succeeded", "failed", "skipped (done)", "from cache", "duplicates", "tokens in/out", "retries", "wall time"):
+        for column in (
+            "articles",
+            "succeeded",
+            "failed",
+            "skipped (done)",
+            "from cache",
+            "duplicates",
+            "tokens in/out",
+            "retries",
+            "wall time",
+        ):
             table.add_column(column, justify="right")
         table.add_row(
             str(stats.total),

@@ -234,7 +234,7 @@ class GoldNumber(_GoldModel):
     text: str = ""
 
 
-_ISO = re.compile(r"^(\d{4}(-\d{2}(-\d{2})?)?|--\d{2}-\d{2})$")
+_ISO = re.compile(r"^(\d{4}(-\d{2}(-\d{2})?)?|--\d{2}(-\d{2})?)$")
 
 
 class GoldDate(_GoldModel):
@@ -258,7 +258,7 @@ class GoldDate(_GoldModel):
     @classmethod
     def _iso_shape(cls, value: str | None) -> str | None:
         if value is not None and not _ISO.match(value):
-            raise ValueError(f"{value!r} is not YYYY, YYYY-MM, YYYY-MM-DD or --MM-DD")
+            raise ValueError(f"{value!r} is not YYYY, YYYY-MM, YYYY-MM-DD, --MM-DD or --MM")
         return value
 
 

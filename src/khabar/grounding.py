@@ -151,7 +151,9 @@ for _words, _value in (
 _SCALE_KEYS = {fold(w): f for w, f in _SCALES.items()}
 
 # Digits in any script, with thousands separators (, ٬) and a decimal mark (. ٫).
-_NUM = re.compile(r"(?<![\w.٫])[-−]?[0-9٠-٩۰-۹]+(?:[,٬][0-9٠-٩۰-۹]{3})*(?:[.٫][0-9٠-٩۰-۹]+)?(?![0-9٠-٩۰-۹])")
+_NUM = re.compile(
+    r"(?<![0-9٠-٩۰-۹.٫,٬])[-−]?[0-9٠-٩۰-۹]+(?:[,٬][0-9٠-٩۰-۹]{3})*(?:[.٫][0-9٠-٩۰-۹]+)?(?![0-9٠-٩۰-۹])"
+)
 _WORD = re.compile(r"[\w\u200c]+")
 # One-letter proclitics glued to a word: و (and), ب (with), ل (for), ف (so), ال (the).
 _PROCLITICS = ("وب", "ول", "وال", "بال", "لل", "ال", "و", "ب", "ل", "ف")
@@ -305,13 +307,32 @@ _LUNAR_MONTHS = [
 
 # Multi-word names first, so that "تشرين الثاني" wins over a bare word.
 _MONTH_NAMES: list[tuple[str, str, int]] = []
-for _cal, _names in (("gregorian", _GREGORIAN_MONTHS), ("solar_hijri", _SOLAR_MONTHS), ("lunar_hijri", _LUNAR_MONTHS)):
+for _cal, _names in (
+    ("gregorian", _GREGORIAN_MONTHS),
+    ("solar_hijri", _SOLAR_MONTHS),
+    ("lunar_hijri", _LUNAR_MONTHS),
+):
     for _i, _group in enumerate(_names, start=1):
         _tokens = _group.split()
         j = 0
         while j < len(_tokens):
             # Two-word names are written with their second word (الأول, الثاني...).
-            if j + 1 < len(_tokens) and _tokens[j + 1] in ("الثاني", "الأول", "الآخر", "الأولى", "الآخرة", "الثانية", "الاول", "الثانی", "الاولی", "الثانیه", "القعدة", "الحجة", "القعده", "الحجه"):
+            if j + 1 < len(_tokens) and _tokens[j + 1] in (
+                "الثاني",
+                "الأول",
+                "الآخر",
+                "الأولى",
+                "الآخرة",
+                "الثانية",
+                "الاول",
+                "الثانی",
+                "الاولی",
+                "الثانیه",
+                "القعدة",
+                "الحجة",
+                "القعده",
+                "الحجه",
+            ):
                 _MONTH_NAMES.append((_cal, _tokens[j] + " " + _tokens[j + 1], _i))
                 j += 2
             else:
@@ -319,7 +340,28 @@ for _cal, _names in (("gregorian", _GREGORIAN_MONTHS), ("solar_hijri", _SOLAR_MO
                 j += 1
 _MONTH_NAMES.sort(key=lambda t: -len(t[1]))
 # Ambiguous short words only count as months next to a day or a year.
-_AMBIGUOUS = {"مه", "می", "مهر", "دی", "آب", "مارس", "may", "mar", "jan", "feb", "apr", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "صفر", "ماي"}
+_AMBIGUOUS = {
+    "مه",
+    "می",
+    "مهر",
+    "دی",
+    "آب",
+    "مارس",
+    "may",
+    "mar",
+    "jan",
+    "feb",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "oct",
+    "nov",
+    "dec",
+    "صفر",
+    "ماي",
+}
 
 _PERSIAN_ORDINALS = {
     "یکم": 1, "اول": 1, "دوم": 2, "سوم": 3, "چهارم": 4, "پنجم": 5, "ششم": 6, "هفتم": 7,
@@ -348,7 +390,11 @@ def _day_before(words: list[str], idx: int) -> int | None:
     if key in _FOLDED_ORDINALS:
         # "بیست و هفتم" = 27: a ten, و, a unit ordinal.
         unit = _FOLDED_ORDINALS[key]
-        if idx >= 3 and fold(words[idx - 2]) == "و" and fold(words[idx - 3]) in {fold(k) for k in _TENS_FA}:
+        if (
+            idx >= 3
+            and fold(words[idx - 2]) == "و"
+            and fold(words[idx - 3]) in {fold(k) for k in _TENS_FA}
+        ):
             return _TENS_FA[next(k for k in _TENS_FA if fold(k) == fold(words[idx - 3]))] + unit
         return unit
     return None
@@ -366,7 +412,7 @@ _NUMERIC_DATE = re.compile(r"([0-9٠-٩۰-۹]{1,4})[/\-.]([0-9٠-٩۰-۹]{1,2})[
 
 
 def _iso(calendar: str | None, year: int | None, month: int | None, day: int | None) -> str | None:
-    if calendar is None or month is None and year is None:
+    if calendar is None or (month is None and year is None):
         return None
     try:
         if calendar == "gregorian":
@@ -415,12 +461,12 @@ def parse_date(text: str) -> DateParts:
     numeric = _NUMERIC_DATE.search(text)
     if numeric:
         a, b, c = (int(to_ascii_digits(g)) for g in numeric.groups())
-        year, month, day = (a, b, c) if a > 31 else (c, b, a)
-        if 1 <= month <= 12 and 1 <= day <= 31 and year > 31:
-            calendar = "solar_hijri" if 1300 <= year <= 1500 else "gregorian"
+        ny, nm, nd = (a, b, c) if a > 31 else (c, b, a)
+        if 1 <= nm <= 12 and 1 <= nd <= 31 and ny > 31:
+            ncal = "solar_hijri" if 1300 <= ny <= 1500 else "gregorian"
             if _LUNAR_MARK.search(text):
-                calendar = "lunar_hijri"
-            return DateParts(calendar, year, month, day, _iso(calendar, year, month, day))
+                ncal = "lunar_hijri"
+            return DateParts(ncal, ny, nm, nd, _iso(ncal, ny, nm, nd))
 
     words = re.findall(r"[\w\u200c]+|/", text)
     folded_words = [fold(w) for w in words]
@@ -470,7 +516,7 @@ def _name_of(fact: Any) -> str:
         value = getattr(fact, attr, None)
         if value:
             return str(value)[:60]
-    return fact.evidence[:60]
+    return str(fact.evidence)[:60]
 
 
 def fact_problem(fact: Any, article: str) -> str | None:
@@ -483,9 +529,8 @@ def fact_problem(fact: Any, article: str) -> str | None:
     name_src = getattr(fact, "name_src", None)
     if name_src is not None and not contains(article, name_src):
         return f"the name {name_src!r} is not written in the article"
-    if isinstance(fact, Quote):
-        if locate(fact.text_src, article) is None:
-            return f"the quotation is not verbatim in the article: {fact.text_src[:80]!r}"
+    if isinstance(fact, Quote) and locate(fact.text_src, article) is None:
+        return f"the quotation is not verbatim in the article: {fact.text_src[:80]!r}"
     if isinstance(fact, NumberFact):
         if not number_matches(fact.value, evidence):
             stated = ", ".join(f"{n.value:g}" for n in parse_numbers(evidence)) or "no number"

@@ -23,7 +23,15 @@ from pydantic import BaseModel, Field
 
 from .config import Settings
 from .errors import ConfigError, KhabarError
-from .evaluate import EvalReport, Regression, aggregate, compare, load_gold_dir, load_report, score_digest
+from .evaluate import (
+    EvalReport,
+    Regression,
+    aggregate,
+    compare,
+    load_gold_dir,
+    load_report,
+    score_digest,
+)
 from .models import Digest
 from .pipeline import Summarizer
 from .recording import secure_dir
@@ -36,7 +44,9 @@ logger = logging.getLogger("khabar")
 class Judgement(BaseModel):
     """An LLM judge's view of one summary's faithfulness (``--judge``)."""
 
-    faithful: bool = Field(description="True when every claim of the summary is supported by the article.")
+    faithful: bool = Field(
+        description="True when every claim of the summary is supported by the article."
+    )
     unsupported_claims: list[str] = Field(
         default_factory=list, description="Claims of the summary that the article does not support."
     )
@@ -112,7 +122,9 @@ async def _run_eval(
     notes: list[str] = []
     missing_gold = sorted(set(paths) - set(golds))
     if missing_gold:
-        notes.append(f"no gold for {len(missing_gold)} articles, not scored: {', '.join(missing_gold)}")
+        notes.append(
+            f"no gold for {len(missing_gold)} articles, not scored: {', '.join(missing_gold)}"
+        )
     missing_articles = sorted(set(golds) - set(paths))
     if missing_articles:
         raise ConfigError(f"gold without an article in {articles}: {', '.join(missing_articles)}")
@@ -123,7 +135,9 @@ async def _run_eval(
     if replay_dir is not None:
         info = _model_info(replay_dir)
         settings = settings.model_copy(update={"model": info["model"]})
-        notes.append(f"replaying recordings of {info.get('label', info['model'])} from {replay_dir}")
+        notes.append(
+            f"replaying recordings of {info.get('label', info['model'])} from {replay_dir}"
+        )
     if record_dir is not None:
         secure_dir(record_dir)
         for old in record_dir.glob("*.json"):

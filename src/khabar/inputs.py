@@ -258,6 +258,8 @@ class _Reader:
             if title:
                 meta["title"] = title
         meta["format"] = kind
+        if not text.strip():
+            raise EmptyArticleError(f"{source}: the file is empty or only whitespace")
         return Article(id=article_id, source=source, text=text, warnings=warnings, meta=meta)
 
     # --- JSON ----------------------------------------------------------------------------

@@ -171,7 +171,10 @@ def build_backend(
 
             local_choice = resolve_local_model(settings)
             local_transport = LocalLlamaTransport(
-                local_choice, n_ctx=settings.local_n_ctx, n_threads=settings.local_threads
+                local_choice,
+                n_ctx=settings.local_n_ctx,
+                n_threads=settings.local_threads,
+                repeat_penalty=settings.local_repeat_penalty,
             )
             base = local_transport
             if local_choice.plumbing:

@@ -25,6 +25,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,22 @@ def _hub_cache_dir() -> str | None:
     return None
 
 
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """A quick look at whether the hub answers at all (DNS and a TCP connect)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    url = os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
+    parts = urlsplit(url)
+    host = parts.hostname or "huggingface.co"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def _from_hub(settings: Settings, notes: list[str]) -> Path | None:
     try:
         from huggingface_hub import hf_hub_download
@@ -85,14 +102,26 @@ def _from_hub(settings: Settings, notes: list[str]) -> Path | None:
     try:
         # The cache first: no network, no delay, works with HF_HUB_OFFLINE=1.
         return Path(
-            hf_hub_download(repo_id=repo, filename=filename, local_files_only=True, cache_dir=cache_dir)
+            hf_hub_download(
+                repo_id=repo, filename=filename, local_files_only=True, cache_dir=cache_dir
+            )
         )
     except LocalEntryNotFoundError:
         pass
     except Exception as exc:  # a corrupt cache entry must not stop the fallback
         notes.append(f"{repo}/{filename}: unusable in the hub cache ({type(exc).__name__})")
-    if not settings.local_download or os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+    if not settings.local_download or os.environ.get("HF_HUB_OFFLINE", "").lower() in (
+        "1",
+        "true",
+        "yes",
+    ):
         notes.append(f"{repo}/{filename} is not in the Hugging Face cache and downloads are off")
+        return None
+    if not _hub_reachable():
+        # huggingface_hub would retry for half a minute before giving up.
+        notes.append(
+            f"{repo}/{filename} is not in the Hugging Face cache and the hub is unreachable (offline?)"
+        )
         return None
     logger.warning("downloading %s/%s from the Hugging Face hub (first use only)", repo, filename)
     try:
@@ -100,7 +129,9 @@ def _from_hub(settings: Settings, notes: list[str]) -> Path | None:
             hf_hub_download(repo_id=repo, filename=filename, etag_timeout=10, cache_dir=cache_dir)
         )
     except Exception as exc:
-        notes.append(f"{repo}/{filename} could not be downloaded: {type(exc).__name__}: {str(exc)[:160]}")
+        notes.append(
+            f"{repo}/{filename} could not be downloaded: {type(exc).__name__}: {str(exc)[:160]}"
+        )
         return None
 
 
@@ -164,8 +195,22 @@ class LocalLlamaTransport(httpx2.AsyncBaseTransport):
     a worker thread so the event loop stays responsive.
     """
 
-    def __init__(self, choice: LocalModelChoice, *, n_ctx: int = 8192, n_threads: int | None = None, llama: Any = None) -> None:
+    def __init__(
+        self,
+        choice: LocalModelChoice,
+        *,
+        n_ctx: int = 8192,
+        n_threads: int | None = None,
+        repeat_penalty: float | None = None,
+        llama: Any = None,
+    ) -> None:
         self.choice = choice
+        # Greedy decoding loops on small models ("ТЬАТЬАТЬ..." until max_tokens, then
+        # truncated JSON). Measured on SmolLM2-135M: 1.0 loops to the token limit,
+        # 1.3 ends its answers. A capable model needs only the usual 1.1.
+        self.repeat_penalty = (
+            repeat_penalty if repeat_penalty is not None else (1.3 if choice.plumbing else 1.1)
+        )
         self._n_ctx = n_ctx
         self._n_threads = n_threads
         self._llama = llama
@@ -210,7 +255,10 @@ class LocalLlamaTransport(httpx2.AsyncBaseTransport):
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def _complete(self, body: dict[str, Any]) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"messages": body["messages"]}
+        kwargs: dict[str, Any] = {
+            "messages": body["messages"],
+            "repeat_penalty": self.repeat_penalty,
+        }
         for key in ("temperature", "top_p", "max_tokens", "seed", "stop", "tools", "tool_choice"):
             if body.get(key) is not None:
                 kwargs[key] = body[key]
@@ -220,11 +268,19 @@ class LocalLlamaTransport(httpx2.AsyncBaseTransport):
         with self._lock:
             result: dict[str, Any] = llama.create_chat_completion(**kwargs)
         result["model"] = body.get("model") or self.choice.name
+        for choice in result.get("choices", []):
+            message = choice.get("message") or {}
+            for call in message.get("tool_calls") or []:
+                call["function"]["arguments"] = _clean_json(call["function"].get("arguments") or "")
+            if isinstance(message.get("content"), str):
+                message["content"] = _clean_json(message["content"])
         return result
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         if not request.url.path.endswith("/chat/completions"):
-            return _error(404, f"the embedded model serves /chat/completions only, not {request.url.path}")
+            return _error(
+                404, f"the embedded model serves /chat/completions only, not {request.url.path}"
+            )
         try:
             body = json.loads(await request.aread())
         except (ValueError, UnicodeDecodeError):
@@ -239,5 +295,44 @@ class LocalLlamaTransport(httpx2.AsyncBaseTransport):
         return httpx2.Response(200, json=result, request=request)
 
 
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def _clean_json(text: str) -> str:
+    """Replace lone UTF-16 surrogates (a small model's ``\\ud83d``) with U+FFFD.
+
+    The grammar lets a model write any ``\\uXXXX`` escape; a lone surrogate is
+    valid JSON syntax but not valid Unicode, and pydantic refuses the whole
+    answer for it. Anything that is not JSON is passed on untouched.
+    """
+    try:
+        data = json.loads(text, strict=False)  # strict=False: raw newlines inside strings
+    except ValueError:
+        return text
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return _SURROGATES.sub("\ufffd", value)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {clean(k): clean(v) for k, v in value.items()}
+        return value
+
+    cleaned = clean(data)
+    out = json.dumps(cleaned, ensure_ascii=False)
+    return text if cleaned == data and _strict_ok(text) else out
+
+
+def _strict_ok(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _error(status: int, message: str) -> httpx2.Response:
-    return httpx2.Response(status, json={"error": {"message": message, "type": "invalid_request_error"}})
+    return httpx2.Response(
+        status, json={"error": {"message": message, "type": "invalid_request_error"}}
+    )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextvars import ContextVar
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
@@ -42,6 +43,12 @@ __all__ = [
 ]
 
 Span = tuple[int, int]
+
+# The article a draft is being validated against, for the duration of one model call.
+# A context variable rather than instructor's ``context=``: instructor also renders
+# every message as a Jinja template with that context, which would execute any
+# ``{{ }}`` an article contains.
+grounding_article: ContextVar[str | None] = ContextVar("grounding_article", default=None)
 
 FACT_FIELDS = ("people", "organizations", "locations", "dates", "numbers", "quotes", "sources")
 
@@ -146,9 +153,7 @@ class DigestDraft(BaseModel):
 
     title_en: str = Field(description="A headline for the main story, in English.")
     title_src: str = Field(description="The same headline in the article's language.")
-    summary_en: str = Field(
-        description="3 to 5 sentences in English covering the main story only."
-    )
+    summary_en: str = Field(description="3 to 5 sentences in English covering the main story only.")
     summary_src: str = Field(
         description="The same summary in the article's language (Arabic for Arabic, Persian for Persian)."
     )
@@ -162,14 +167,17 @@ class DigestDraft(BaseModel):
 
     @model_validator(mode="after")
     def _grounded_in_article(self, info: ValidationInfo) -> DigestDraft:
-        # Only when instructor passes the article as validation context: this is
-        # what turns an invented excerpt into a re-ask with the reasons attached.
+        # Only when an article is given (pydantic validation context, or the pipeline's
+        # context variable): this turns an invented excerpt into a re-ask with reasons.
         context = info.context if info else None
-        if not context or "article" not in context:
+        article = context.get("article") if isinstance(context, dict) else None
+        if article is None:
+            article = grounding_article.get()
+        if article is None:
             return self
         from .grounding import check_draft
 
-        problems = check_draft(self, context["article"])
+        problems = check_draft(self, article)
         if problems:
             lines = "\n".join(f"- {p}" for p in problems[:20])
             raise ValueError(
@@ -187,7 +195,9 @@ class DigestDraft(BaseModel):
 class StrippedBlock(BaseModel):
     """A part of the page removed before summarizing (boilerplate or another story)."""
 
-    kind: str = Field(description="read_also, related, source_line, donation, keywords, appended_story...")
+    kind: str = Field(
+        description="read_also, related, source_line, donation, keywords, appended_story..."
+    )
     text: str
 
 

@@ -35,7 +35,7 @@ from .errors import (
 )
 from .grounding import GROUNDING_VERSION, ground
 from .llm import Backend, build_backend
-from .models import SCHEMA_VERSION, Digest, DigestDraft, Provenance
+from .models import SCHEMA_VERSION, Digest, DigestDraft, Provenance, grounding_article
 from .prompts import PromptSet, load_prompts
 from .retry import CallStats, RateGate, call_stats
 from .text import clean_article, detect_language, normalize_text, truncate
@@ -283,12 +283,12 @@ class Summarizer:
             "messages": messages,
             "response_model": DigestDraft,
             "max_retries": s.max_reasks,
-            "context": {"article": article},
             "temperature": s.temperature,
             "max_tokens": s.max_tokens,
         }
         if s.seed is not None:
             kwargs["seed"] = s.seed
+        article_token = grounding_article.set(article)
         try:
             draft, completion = await backend.client.chat.completions.create_with_completion(
                 **kwargs
@@ -302,6 +302,8 @@ class Summarizer:
                 raise _provider_error(exc.__cause__ or exc, article_id) from exc
             last = failed[-1].completion
             raw = _answer_json(last)
+            # Structure only: the facts that fail grounding are dropped by ``ground``.
+            lenient_token = grounding_article.set(None)
             try:
                 draft = DigestDraft.model_validate_json(raw)
             except (ValidationError, ValueError) as inner:
@@ -311,6 +313,8 @@ class Summarizer:
                     article_id=article_id,
                     attempts=len(failed),
                 ) from exc
+            finally:
+                grounding_article.reset(lenient_token)
             return draft, last, len(failed), True
         except IncompleteOutputException as exc:
             raise ValidationFailedError(
@@ -322,6 +326,8 @@ class Summarizer:
             raise
         except Exception as exc:
             raise _provider_error(exc, article_id) from exc
+        finally:
+            grounding_article.reset(article_token)
 
 
 def _answer_json(completion: Any) -> str:
@@ -366,24 +372,36 @@ def _provider_error(exc: BaseException, article_id: str | None) -> KhabarError:
         return inner
     msg = _short(exc if isinstance(exc, Exception) else Exception(str(exc)))
     if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
-        return AuthenticationError(f"the endpoint refused the credentials: {msg}", article_id=article_id)
+        return AuthenticationError(
+            f"the endpoint refused the credentials: {msg}", article_id=article_id
+        )
     if isinstance(exc, openai.RateLimitError):
         return RateLimitError(f"rate-limited (429) after every retry: {msg}", article_id=article_id)
     if isinstance(exc, openai.NotFoundError):
-        return ModelNotFoundError(f"the endpoint does not know this model: {msg}", article_id=article_id)
+        return ModelNotFoundError(
+            f"the endpoint does not know this model: {msg}", article_id=article_id
+        )
     if isinstance(exc, openai.APITimeoutError):
-        return TransportError(f"the request timed out after every retry: {msg}", article_id=article_id)
+        return TransportError(
+            f"the request timed out after every retry: {msg}", article_id=article_id
+        )
     if isinstance(exc, openai.APIConnectionError):
-        return TransportError(f"the connection failed after every retry: {msg}", article_id=article_id)
+        return TransportError(
+            f"the connection failed after every retry: {msg}", article_id=article_id
+        )
     if isinstance(exc, openai.InternalServerError):
         return TransportError(f"the endpoint kept failing (5xx): {msg}", article_id=article_id)
     if isinstance(exc, (json.JSONDecodeError, openai.APIResponseValidationError)):
-        return TransportError(f"the endpoint's response was not valid JSON: {msg}", article_id=article_id)
+        return TransportError(
+            f"the endpoint's response was not valid JSON: {msg}", article_id=article_id
+        )
     if isinstance(exc, openai.APIStatusError):
         return ProviderError(
             f"the endpoint answered HTTP {exc.status_code}: {msg}", article_id=article_id
         )
-    return ProviderError(f"the model call failed: {type(exc).__name__}: {msg}", article_id=article_id)
+    return ProviderError(
+        f"the model call failed: {type(exc).__name__}: {msg}", article_id=article_id
+    )
 
 
 async def asummarize(
@@ -453,7 +471,9 @@ def summarize(
     except RuntimeError:
         pass
     else:
-        raise RuntimeError("khabar.summarize() was called inside an event loop; await khabar.asummarize()")
+        raise RuntimeError(
+            "khabar.summarize() was called inside an event loop; await khabar.asummarize()"
+        )
     return asyncio.run(
         asummarize(
             text,

@@ -11,6 +11,7 @@ never reach a cassette, and every file is passed through :func:`redact`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -32,10 +33,9 @@ CASSETTE_FORMAT = 1
 def secure_dir(path: Path) -> Path:
     """Create ``path`` (and parents) readable by the user only."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
+    # A shared directory we don't own stays as it is; its files are still 0600.
+    with contextlib.suppress(OSError):
         os.chmod(path, 0o700)
-    except OSError:
-        pass  # a shared directory we don't own; its files are still 0600
     return path
 
 

@@ -20,8 +20,8 @@ answers for any article. A :class:`FaultPlan` injects faults at given rates.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import collections
+import contextlib
 import json
 import random
 import re
@@ -129,7 +129,8 @@ class FaultPlan:
     def uniform(cls, total: float, *, seed: int = 0, **extra: Any) -> FaultPlan:
         """Split ``total`` evenly over every fault kind."""
         kinds = [f.name for f in fields(cls) if f.name.startswith("rate_")]
-        return cls(**{k: total / len(kinds) for k in kinds}, seed=seed, **extra)
+        rates: dict[str, Any] = {k: total / len(kinds) for k in kinds}
+        return cls(**rates, seed=seed, **extra)
 
     def draw(self) -> str:
         """The kind of reply for the next request ("ok" or a fault name)."""

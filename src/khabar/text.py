@@ -9,6 +9,7 @@ punctuation and quotation-mark styles, Persian/Arabic-Indic digits, case.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -48,9 +49,6 @@ _LETTERS = {
     "ۀ": "ه",
     "ہ": "ه",
     "ە": "ه",
-    "٪": "%",
-    "٫": ".",
-    "٬": ",",
 }
 
 
@@ -63,7 +61,8 @@ def to_ascii_digits(text: str) -> str:
     return text.translate(_DIGITS)
 
 
-def _fold_char(ch: str) -> str:
+@functools.lru_cache(maxsize=4096)
+def _fold_char(ch: str, depth: int = 0) -> str:
     """The folded form of one character ('' when it does not count for matching)."""
     if ch in _LETTERS:
         return _LETTERS[ch]
@@ -79,8 +78,12 @@ def _fold_char(ch: str) -> str:
         return ""
     if ch.isspace():
         return ""
-    # NFKC turns presentation forms (ﻻ, ﺑ...) and full-width Latin into base letters.
-    return unicodedata.normalize("NFKC", ch).casefold()
+    # NFKC turns presentation forms (ﻻ, ﺑ...) and full-width Latin into base letters;
+    # what it produces is folded again (¯ becomes a space and a combining macron).
+    norm = unicodedata.normalize("NFKC", ch).casefold()
+    if norm == ch or depth > 2:
+        return norm
+    return "".join(_fold_char(c, depth + 1) for c in norm)
 
 
 def fold(text: str) -> str:
@@ -183,7 +186,9 @@ def decode_bytes(data: bytes, *, source: str) -> Decoded:
             try:
                 return Decoded(data.decode(encoding), encoding.removesuffix("-sig"))
             except UnicodeDecodeError as exc:
-                raise DecodeError(f"{source}: starts with a {encoding} byte-order mark but is not {encoding}") from exc
+                raise DecodeError(
+                    f"{source}: starts with a {encoding} byte-order mark but is not {encoding}"
+                ) from exc
 
     if b"\x00" in data:
         # UTF-16 without a BOM is the one text encoding full of NULs.
@@ -194,8 +199,14 @@ def decode_bytes(data: bytes, *, source: str) -> Decoded:
                 text = data.decode(encoding)
             except UnicodeDecodeError:
                 continue
-            if "\x00" not in text and _control_share(text) < 0.01 and any(ch.isalpha() for ch in text):
-                return Decoded(text, encoding, (f"{source}: read as {encoding} (no byte-order mark)",))
+            if (
+                "\x00" not in text
+                and _control_share(text) < 0.01
+                and any(ch.isalpha() for ch in text)
+            ):
+                return Decoded(
+                    text, encoding, (f"{source}: read as {encoding} (no byte-order mark)",)
+                )
         raise BinaryInputError(f"{source}: holds NUL bytes; this is a binary file, not text")
 
     try:
@@ -207,14 +218,6 @@ def decode_bytes(data: bytes, *, source: str) -> Decoded:
             raise BinaryInputError(f"{source}: mostly control characters; this is not text")
         return Decoded(text, "utf-8")
 
-    strict_cp1256: str | None
-    try:
-        strict_cp1256 = data.decode("cp1256")
-    except UnicodeDecodeError:
-        strict_cp1256 = None
-    if strict_cp1256 is not None and _arabic_letter_share(strict_cp1256) > 0.5:
-        return Decoded(strict_cp1256, "windows-1256", (f"{source}: not UTF-8; decoded as Windows-1256",))
-
     # Mostly UTF-8 with a few bad bytes: keep the text, say how much was lost.
     lossy = data.decode("utf-8", errors="replace")
     bad = lossy.count("\ufffd")
@@ -225,13 +228,25 @@ def decode_bytes(data: bytes, *, source: str) -> Decoded:
             (f"{source}: mixed encodings; {bad} invalid byte sequences replaced with U+FFFD",),
         )
 
+    strict_cp1256: str | None
+    try:
+        strict_cp1256 = data.decode("cp1256")
+    except UnicodeDecodeError:
+        strict_cp1256 = None
+    if strict_cp1256 is not None and _arabic_letter_share(strict_cp1256) > 0.5:
+        return Decoded(
+            strict_cp1256, "windows-1256", (f"{source}: not UTF-8; decoded as Windows-1256",)
+        )
+
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
     if best is not None and best.encoding:
         text = str(best)
         if _control_share(text) < 0.01:
-            return Decoded(text, best.encoding, (f"{source}: not UTF-8; decoded as {best.encoding} (a guess)",))
+            return Decoded(
+                text, best.encoding, (f"{source}: not UTF-8; decoded as {best.encoding} (a guess)",)
+            )
     raise DecodeError(f"{source}: the bytes are in no text encoding khabar recognizes")
 
 
@@ -256,7 +271,12 @@ def normalize_text(text: str) -> str:
     'سطر اول\\n\\nسطر دوم'
     """
     text = unicodedata.normalize("NFC", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = (
+        text.replace("\r\n", "\n")
+        .replace("\r", "\n")
+        .replace("\u2028", "\n")
+        .replace("\u2029", "\n\n")
+    )
     text = text.translate(_CONTROLS)
     lines = [line.rstrip() for line in text.split("\n")]
     out: list[str] = []
@@ -278,20 +298,32 @@ def normalize_text(text: str) -> str:
 # Language detection
 # ---------------------------------------------------------------------------------------
 
-_FA_LETTERS = frozenset("پچژگیک")
-_AR_LETTERS = frozenset("ةيكىإأ")
+# Letters only one of the two languages writes (strong), and the yeh/kaf code points
+# each prefers (weak: some Persian sites type Arabic ي and ك).
+_FA_STRONG = frozenset("پچژگ")
+_AR_STRONG = frozenset("ةىإأؤ")
+_FA_WEAK = frozenset("یک")
+_AR_WEAK = frozenset("يك")
 _UR_LETTERS = frozenset("ٹڈڑںےھ")
-# Function words that are frequent in one language and (nearly) absent from the other.
+_YEH_KAF = str.maketrans({"ي": "ی", "ك": "ک", "ى": "ی"})
+# Function words that are frequent in one language and (nearly) absent from the other,
+# compared after unifying yeh and kaf only (alef forms still tell آن from أن).
 _FA_WORDS = frozenset(
-    "است را این می های برای شد کرد شده نیز آن یک ها اند بود هم خود کند کنند شود".split()
+    "است را این می های برای شد کرد شده نیز آن یک ها اند بود هم خود کند کنند شود".translate(
+        _YEH_KAF
+    ).split()
 )
 _AR_WORDS = frozenset(
-    "في على إلى الى التي الذي عن أن كان قد هذا هذه ذلك لم بعد مع التى ان".split()
+    "في على إلى الى التي الذي عن أن كان قد هذا هذه ذلك لم بعد مع التى إن".translate(
+        _YEH_KAF
+    ).split()
 )
-_EN_WORDS = frozenset("the of and to in is that for on with was said by".split())
-_FR_WORDS = frozenset("le la les des est une dans pour que qui sur".split())
-_ES_WORDS = frozenset("el los las del que una por para con se".split())
-_DE_WORDS = frozenset("der die das und ist nicht mit von den sich".split())
+_EN_WORDS = frozenset(
+    ["the", "of", "and", "to", "in", "is", "that", "for", "on", "with", "was", "said", "by"]
+)
+_FR_WORDS = frozenset(["le", "la", "les", "des", "est", "une", "dans", "pour", "que", "qui", "sur"])
+_ES_WORDS = frozenset(["el", "los", "las", "del", "que", "una", "por", "para", "con", "se"])
+_DE_WORDS = frozenset(["der", "die", "das", "und", "ist", "nicht", "mit", "von", "den", "sich"])
 
 
 def detect_language(text: str) -> str:
@@ -336,12 +368,14 @@ def detect_language(text: str) -> str:
         return "und"
     script = max(scripts, key=lambda k: scripts[k])
     if script == "arab":
-        words = sample.split()
-        fa = sum(1 for w in words if w in _FA_WORDS) * 3
-        ar = sum(1 for w in words if w in _AR_WORDS) * 3
+        words = sample.translate(_YEH_KAF).split()
+        fa = 3.0 * sum(1 for w in words if w in _FA_WORDS)
+        ar = 3.0 * sum(1 for w in words if w in _AR_WORDS)
         ar += sum(1 for w in words if w.startswith(("ال", "وال", "بال")) and len(w) > 3)
-        fa += sum(1 for ch in sample if ch in _FA_LETTERS)
-        ar += sum(1 for ch in sample if ch in _AR_LETTERS)
+        fa += 2.0 * sum(1 for ch in sample if ch in _FA_STRONG)
+        ar += 2.0 * sum(1 for ch in sample if ch in _AR_STRONG)
+        fa += 0.5 * sum(1 for ch in sample if ch in _FA_WEAK)
+        ar += 0.5 * sum(1 for ch in sample if ch in _AR_WEAK)
         ur = sum(1 for ch in sample if ch in _UR_LETTERS)
         if ur > 0.01 * scripts["arab"] and ur * 5 > fa:
             return "ur"
@@ -353,7 +387,12 @@ def detect_language(text: str) -> str:
         words = [w.strip(".,;:!?\"'()").lower() for w in sample.split()]
         counts = {
             lang: sum(1 for w in words if w in vocab)
-            for lang, vocab in (("en", _EN_WORDS), ("fr", _FR_WORDS), ("es", _ES_WORDS), ("de", _DE_WORDS))
+            for lang, vocab in (
+                ("en", _EN_WORDS),
+                ("fr", _FR_WORDS),
+                ("es", _ES_WORDS),
+                ("de", _DE_WORDS),
+            )
         }
         best = max(counts, key=lambda k: counts[k])
         return best if counts[best] else "und"
@@ -381,14 +420,20 @@ def _marker(pattern: str) -> re.Pattern[str]:
 
 
 # "Read also" in Arabic spellings (إقرأ / اقرأ / أقرأ, أيضا / أيضاً / ايضا) and Persian.
-_READ_ALSO = _marker(r"^(?:[إاأ]قر[أا]\s+(?:[أا]يض[اً]+|كذلك)|بیشتر\s+بخوانید|بخوانید|همچنین\s+بخوانید|پیشنهاد\s+ویژه)\s*[:：.]?\s*")
+_READ_ALSO = _marker(
+    r"^(?:[إاأ]قر[أا]\s+(?:[أا]يض[اً]+|كذلك)|بیشتر\s+بخوانید|بخوانید|همچنین\s+بخوانید|پیشنهاد\s+ویژه)\s*[:：.]?\s*"
+)
 _RELATED = _marker(
     r"^(?:مقالات\s+(?:مشابهة|ذات\s+صلة|متعلقة)|أخبار\s+(?:ذات\s+صلة|متعلقة|مشابهة)|اخبار\s+(?:مرتبط|مشابه)|"
     r"مطالب\s+(?:مرتبط|مشابه)|موضوعات\s+(?:ذات\s+صلة|متعلقة)|شاهد\s+أيضا|اقرأ\s+المزيد)\s*[:：]?\s*$"
 )
 _SOURCE_LINE = _marker(r"^(?:المصدر|مصدر\s+الخبر|منبع)\s*[:|：]")
-_KEYWORDS = _marker(r"^(?:كلمات\s+دلالية|الكلمات\s+المفتاحية|وسوم|الوسوم|برچسب[‌ ]?ها|کلمات\s+کلیدی|کلیدواژه[‌ ]?ها)\s*[:|：]?")
-_DONATION = _marker(r"(?:ادعمنا\s+بالتبرع|تبرع\s+الآن|ساهم\s+في\s+دعم|حمایت\s+مالی|کمک\s+مالی\s+به)")
+_KEYWORDS = _marker(
+    r"^(?:كلمات\s+دلالية|الكلمات\s+المفتاحية|وسوم|الوسوم|برچسب[‌ ]?ها|کلمات\s+کلیدی|کلیدواژه[‌ ]?ها)\s*[:|：]?"
+)
+_DONATION = _marker(
+    r"(?:ادعمنا\s+بالتبرع|تبرع\s+الآن|ساهم\s+في\s+دعم|حمایت\s+مالی|کمک\s+مالی\s+به)"
+)
 _PROMO = _marker(
     r"^(?:تابع\s+(?:أحدث|آخر)\s+الأخبار|تابعونا\s+على|حمل\s+تطبيق|اشترك\s+في|انضم\s+إلى\s+قناتنا|"
     r"اقرأ\s+المقال\s+الأصلي|عضویت\s+در\s+کانال|ما\s+را\s+در\s+.+\s+دنبال\s+کنید)"
