@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +14,12 @@ REPO = Path(__file__).resolve().parent.parent
 ARTICLES = REPO / "evals" / "articles"
 SEEDS = {p.stem: p for p in sorted(ARTICLES.glob("*.txt"))}
 SENTINEL_KEY = "sk-khabar-SENTINEL-0123456789abcdef"
+
+
+def corpus_sample() -> list[dict[str, Any]]:
+    """120 real Arabic and Persian news articles with language labels (tests/data/README.md)."""
+    path = REPO / "tests" / "data" / "corpus_sample.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def seed(prefix: str) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,7 +10,7 @@ from khabar.grounding import check_draft, ground, locate, number_matches, parse_
 from khabar.models import DigestDraft
 from khabar.text import clean_article, fold, normalize_text
 
-from .conftest import REPO, seed
+from .conftest import corpus_sample, seed
 
 A000 = seed("000")
 A001 = clean_article(normalize_text(seed("001"))).text
@@ -271,12 +269,7 @@ def test_draft_validator_rejects_with_context_only() -> None:
 
 def test_grounding_on_real_corpus_sentences() -> None:
     """Every sentence of 40 real articles is found in its own article, never in an unrelated one."""
-    rows = [
-        json.loads(line)
-        for line in (REPO / "tests" / "data" / "corpus_sample.jsonl")
-        .read_text(encoding="utf-8")
-        .splitlines()
-    ][:40]
+    rows = corpus_sample()[:40]
     for i, row in enumerate(rows):
         text = normalize_text(row["text"])
         other = normalize_text(rows[(i + 1) % len(rows)]["text"])

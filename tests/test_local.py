@@ -248,7 +248,11 @@ def test_bundled_smollm2_end_to_end(tmp_path: Path) -> None:
         "Ukrainian President Volodymyr Zelensky thanked him, AFP reported."
     )
     settings = Settings(
-        provider="local", cache_dir=tmp_path / "cache", max_tokens=1024, local_n_ctx=4096, local_download=False
+        provider="local",
+        cache_dir=tmp_path / "cache",
+        max_tokens=1024,
+        local_n_ctx=4096,
+        local_download=False,
     )
     digest = khabar.summarize(article, settings=settings, article_id="smoke")
     assert digest.provenance.provider == "local"

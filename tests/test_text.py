@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,7 +17,7 @@ from khabar.text import (
     truncate,
 )
 
-from .conftest import REPO, SEEDS, seed
+from .conftest import SEEDS, corpus_sample, seed
 
 # --- folding ---------------------------------------------------------------------------
 
@@ -132,13 +130,8 @@ def test_language_of_seeds(prefix: str, lang: str) -> None:
 
 
 def test_language_on_real_corpus_sample() -> None:
-    """120 real articles (BBC Arabic, Fars, Hamshahri, pn-summary, NTREX) with their labels."""
-    rows = [
-        json.loads(line)
-        for line in (REPO / "tests" / "data" / "corpus_sample.jsonl")
-        .read_text(encoding="utf-8")
-        .splitlines()
-    ]
+    """120 real articles (NTREX-128 Arabic and Persian, pn-summary, Persian news gold) with their labels."""
+    rows = corpus_sample()
     assert len(rows) >= 100
     wrong = [(r["id"], r["language"]) for r in rows if detect_language(r["text"]) != r["language"]]
     assert not wrong

@@ -73,6 +73,10 @@ def _settings(**opts: Any) -> Any:
 
 
 def _logging(verbose: int) -> None:
+    if verbose < 2:
+        # instructor logs every failed attempt at ERROR; khabar reports the outcome itself
+        # (an error record, a retry count), so those lines are noise below -vv.
+        logging.getLogger("instructor").setLevel(logging.CRITICAL)
     if verbose:
         logging.basicConfig(
             level=logging.DEBUG if verbose > 1 else logging.INFO,
@@ -81,7 +85,7 @@ def _logging(verbose: int) -> None:
         )
         if verbose < 2:
             # Only our own lines at -v: one per model call.
-            for noisy in ("httpx2", "httpcore2", "openai", "instructor"):
+            for noisy in ("httpx2", "httpcore2", "openai"):
                 logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -296,7 +300,8 @@ def eval_command(
         baseline=baseline,
         judge=judge,
     )
-    console = Console(stderr=False)
+    # Off a terminal (CI logs) rich would squeeze 13 columns into 80: give it room.
+    console = Console(width=None if sys.stdout.isatty() else 220)
     console.print(render_table(result.report))
     if json_out:
         json_out.write_text(result.report.to_json(), encoding="utf-8")
@@ -304,6 +309,8 @@ def eval_command(
         md_out.write_text(eval_markdown(result.report), encoding="utf-8")
     for line in result.notes:
         click.echo(line, err=True)
+    for article_id, message in result.failures.items():
+        click.echo(f"no digest: {article_id}: {message}", err=True)
     if result.errors:
         for article_id, message in result.errors.items():
             click.echo(f"error: {article_id}: {message}", err=True)

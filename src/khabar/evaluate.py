@@ -750,6 +750,9 @@ class EvalReport(BaseModel):
     replay: bool
     articles: dict[str, ArticleScore] = Field(default_factory=dict)
     overall: dict[str, float | None] = Field(default_factory=dict)
+    failed: dict[str, str] = Field(
+        default_factory=dict, description="Articles that produced no digest, with the reason."
+    )
 
     def to_json(self) -> str:
         """The report as stable, diff-friendly JSON (what ``--baseline`` reads back).
@@ -773,12 +776,18 @@ class EvalReport(BaseModel):
                 }
                 for name, score in sorted(self.articles.items())
             },
+            "failed": dict(sorted(self.failed.items())),
         }
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def aggregate(
-    scores: dict[str, ArticleScore], *, model: str, provider: str, replay: bool
+    scores: dict[str, ArticleScore],
+    *,
+    model: str,
+    provider: str,
+    replay: bool,
+    failed: dict[str, str] | None = None,
 ) -> EvalReport:
     """Gather per-article scores into a report; ``overall`` is the mean of each metric's non-None values.
 
@@ -801,6 +810,7 @@ def aggregate(
         replay=replay,
         articles=dict(sorted(scores.items())),
         overall=_ordered_metrics(overall),
+        failed=dict(sorted((failed or {}).items())),
     )
 
 
@@ -896,6 +906,7 @@ def compare(
     for article, base_score in sorted(baseline.articles.items()):
         now = current.articles.get(article)
         if now is None:
+            # It had a digest in the baseline and has none now (failed or missing).
             out.append(Regression(article, "*", None, None, 0.0))
             continue
         out.extend(_compare_metrics(article, now.metrics, base_score.metrics, tolerances))
@@ -966,6 +977,9 @@ def render_markdown(report: EvalReport) -> str:
         "",
         "Higher is better, except leak (the share of facts taken from outside the main story).",
     ]
+    if report.failed:
+        lines += ["", "## Articles without a digest", ""]
+        lines += [f"- {_cell(name)}: {_cell(reason)}" for name, reason in report.failed.items()]
     lines += ["", "## Details", ""]
     for name, score in sorted(report.articles.items()):
         lines.append(f"### {_cell(name)}")

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from .config import Settings
-from .errors import ConfigError, KhabarError
+from .errors import ConfigError, KhabarError, RecordingMissingError
 from .evaluate import (
     EvalReport,
     Regression,
@@ -60,8 +60,12 @@ class EvalRun:
     digests: dict[str, Digest]
     regressions: list[Regression] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     judgements: dict[str, Judgement] = field(default_factory=dict)
+
+
+_REPLAYED = ("temperature", "max_tokens", "seed", "max_reasks")
 
 
 def _model_info(cassettes: Path) -> dict[str, Any]:
@@ -134,7 +138,9 @@ async def _run_eval(
     label = None
     if replay_dir is not None:
         info = _model_info(replay_dir)
-        settings = settings.model_copy(update={"model": info["model"]})
+        # The recorded decoding parameters, so that requests match byte for byte.
+        recorded = {k: v for k, v in (info.get("settings") or {}).items() if k in _REPLAYED}
+        settings = settings.model_copy(update={"model": info["model"], **recorded})
         notes.append(
             f"replaying recordings of {info.get('label', info['model'])} from {replay_dir}"
         )
@@ -145,6 +151,7 @@ async def _run_eval(
 
     digests: dict[str, Digest] = {}
     errors: dict[str, str] = {}
+    failures: dict[str, str] = {}
     judgements: dict[str, Judgement] = {}
     async with Summarizer(settings, replay_dir=replay_dir, record_dir=record_dir) as summarizer:
         backend = summarizer.backend
@@ -162,7 +169,7 @@ async def _run_eval(
                         "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                         "settings": {
                             "temperature": settings.temperature,
-                            "max_tokens": settings.max_tokens,
+                            "max_tokens": summarizer.effective_max_tokens(),
                             "seed": settings.seed,
                             "max_reasks": settings.max_reasks,
                         },
@@ -176,8 +183,13 @@ async def _run_eval(
             text = paths[stem].read_text(encoding="utf-8")
             try:
                 digests[stem] = await summarizer.asummarize(text, article_id=stem)
+            except (RecordingMissingError, ConfigError) as exc:
+                errors[stem] = str(exc)  # stale recordings or broken settings: the run is void
+                continue
             except KhabarError as exc:
-                errors[stem] = str(exc)
+                # The model failed on this article (deterministically, when replayed):
+                # scored as "no digest"; a regression only if the baseline had one.
+                failures[stem] = f"{exc.reason}: {exc}"
                 continue
             if judge:
                 judgements[stem] = await _judge(summarizer, text, digests[stem])
@@ -192,7 +204,9 @@ async def _run_eval(
         provider = backend.provider
 
     scores = {stem: score_digest(digest, golds[stem]) for stem, digest in digests.items()}
-    report = aggregate(scores, model=model_name, provider=provider, replay=replay_dir is not None)
+    report = aggregate(
+        scores, model=model_name, provider=provider, replay=replay_dir is not None, failed=failures
+    )
     regressions: list[Regression] = []
     if baseline is not None:
         regressions = compare(report, load_report(baseline))
@@ -201,6 +215,7 @@ async def _run_eval(
         digests=digests,
         regressions=regressions,
         errors=errors,
+        failures=failures,
         notes=notes,
         judgements=judgements,
     )

@@ -167,7 +167,7 @@ def build_backend(
         if transport is not None:
             base = transport
         elif provider == "local":
-            from .local import LocalLlamaTransport, resolve_local_model
+            from .local import PLUMBING_MAX_TOKENS, LocalLlamaTransport, resolve_local_model
 
             local_choice = resolve_local_model(settings)
             local_transport = LocalLlamaTransport(
@@ -180,7 +180,8 @@ def build_backend(
             if local_choice.plumbing:
                 warnings.append(
                     f"plumbing model: {local_choice.name} is a tiny English-only model bundled "
-                    "to prove the pipeline runs; its digests of Arabic and Persian are not meaningful."
+                    "to prove the pipeline runs; its digests of Arabic and Persian are not meaningful "
+                    f"(its answers are capped at {PLUMBING_MAX_TOKENS} tokens)."
                 )
         else:
             base = httpx2.AsyncHTTPTransport(retries=0)

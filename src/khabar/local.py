@@ -36,11 +36,20 @@ import httpx2
 from .config import Settings
 from .errors import ConfigError
 
-__all__ = ["LocalLlamaTransport", "LocalModelChoice", "bundled_model_path", "resolve_local_model"]
+__all__ = [
+    "PLUMBING_MAX_TOKENS",
+    "LocalLlamaTransport",
+    "LocalModelChoice",
+    "bundled_model_path",
+    "resolve_local_model",
+]
 
 logger = logging.getLogger("khabar")
 
 BUNDLED_NAME = "SmolLM2-135M-Instruct.Q4_1"
+# The bundled 135M plumbing model cannot write a meaningful digest of Arabic or Persian;
+# left to 2048 tokens it loops until the limit (minutes per article on 2 cores).
+PLUMBING_MAX_TOKENS = 768
 
 
 @dataclass(frozen=True)
@@ -237,7 +246,8 @@ class LocalLlamaTransport(httpx2.AsyncBaseTransport):
             return Llama(
                 model_path=str(self.choice.path),
                 n_ctx=self._n_ctx,
-                n_threads=self._n_threads,
+                # llama-cpp-python's default is half the cores; the model is all this process does.
+                n_threads=self._n_threads or os.cpu_count(),
                 verbose=False,
                 seed=0,
             )

@@ -35,6 +35,7 @@ from .errors import (
 )
 from .grounding import GROUNDING_VERSION, ground
 from .llm import Backend, build_backend
+from .local import PLUMBING_MAX_TOKENS
 from .models import SCHEMA_VERSION, Digest, DigestDraft, Provenance, grounding_article
 from .prompts import PromptSet, load_prompts
 from .retry import CallStats, RateGate, call_stats
@@ -124,7 +125,7 @@ class Summarizer:
         backend = self.backend
         context = backend.context_size()
         if context is not None:
-            budget = context - self.settings.max_tokens - _PROMPT_OVERHEAD_TOKENS
+            budget = context - self._max_tokens() - _PROMPT_OVERHEAD_TOKENS
             tokens = backend.count_tokens(text) or 0
             if tokens > budget > 0:
                 # Cut proportionally, then re-check: token density varies within a text.
@@ -137,6 +138,16 @@ class Summarizer:
                     f"{context}-token context"
                 )
         return text, cut
+
+    def effective_max_tokens(self) -> int:
+        """``max_tokens`` as sent: capped for the bundled plumbing model."""
+        return self._max_tokens()
+
+    def _max_tokens(self) -> int:
+        local = self.backend.local
+        if local is not None and local.plumbing:
+            return min(self.settings.max_tokens, PLUMBING_MAX_TOKENS)
+        return self.settings.max_tokens
 
     def _key(self, article: str, language: str) -> str:
         s = self.settings
@@ -153,7 +164,7 @@ class Summarizer:
             schema=SCHEMA_VERSION,
             grounding=GROUNDING_VERSION,
             temperature=s.temperature,
-            max_tokens=s.max_tokens,
+            max_tokens=self._max_tokens(),
             seed=s.seed,
             max_reasks=s.max_reasks,
         )
@@ -284,7 +295,7 @@ class Summarizer:
             "response_model": DigestDraft,
             "max_retries": s.max_reasks,
             "temperature": s.temperature,
-            "max_tokens": s.max_tokens,
+            "max_tokens": self._max_tokens(),
         }
         if s.seed is not None:
             kwargs["seed"] = s.seed
@@ -298,8 +309,11 @@ class Summarizer:
             return draft, completion, attempts, False
         except InstructorRetryException as exc:
             failed = list(getattr(exc, "failed_attempts", None) or [])
-            if not failed:
-                raise _provider_error(exc.__cause__ or exc, article_id) from exc
+            cause = exc.__cause__
+            if not failed or not _is_answer_problem(cause):
+                # The last attempt failed in transport (or replay had no recording):
+                # that is the error, even if an earlier answer was merely ungrounded.
+                raise _provider_error(cause or exc, article_id) from exc
             last = failed[-1].completion
             raw = _answer_json(last)
             # Structure only: the facts that fail grounding are dropped by ``ground``.
@@ -328,6 +342,17 @@ class Summarizer:
             raise _provider_error(exc, article_id) from exc
         finally:
             grounding_article.reset(article_token)
+
+
+def _is_answer_problem(exc: BaseException | None) -> bool:
+    """True for what a re-ask is for: an answer that did not parse or validate."""
+    if exc is None:
+        return True
+    if isinstance(exc, (ValidationError, ValueError)) and _find_khabar_error(exc) is None:
+        return True
+    from instructor.core.exceptions import IncompleteOutputException
+
+    return isinstance(exc, IncompleteOutputException)
 
 
 def _answer_json(completion: Any) -> str:

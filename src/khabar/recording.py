@@ -90,7 +90,9 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         response = await self.inner.handle_async_request(request)
         await response.aread()
-        if response.status_code != 200:
+        # Transient failures are retried above us and never recorded; a definite answer
+        # (200, or a 4xx such as "prompt exceeds the context") is part of the exchange.
+        if response.status_code in (408, 409, 429) or response.status_code >= 500:
             return response
         body = _body(request)
         endpoint = _endpoint(request)
@@ -126,7 +128,10 @@ class ReplayTransport(httpx2.AsyncBaseTransport):
         self.played: set[str] = set()
 
     def recorded_keys(self) -> set[str]:
-        return {p.stem for p in self.directory.glob("*.json")} if self.directory.is_dir() else set()
+        """Keys of the exchanges in the directory (``model.json`` describes them; it is not one)."""
+        if not self.directory.is_dir():
+            return set()
+        return {p.stem for p in self.directory.glob("*.json") if p.name != "model.json"}
 
     def unplayed(self) -> set[str]:
         """Recordings no request asked for: stale ones, after a full run."""

@@ -326,6 +326,20 @@ _ES_WORDS = frozenset(["el", "los", "las", "del", "que", "una", "por", "para", "
 _DE_WORDS = frozenset(["der", "die", "das", "und", "ist", "nicht", "mit", "von", "den", "sich"])
 
 
+# Unicode blocks of the scripts whose language the script alone (nearly) decides.
+_SCRIPTS = (
+    (0x0600, 0x06FF, "arab"),
+    (0xFB50, 0xFEFF, "arab"),  # presentation forms
+    (0x0000, 0x024F, "latn"),
+    (0x0400, 0x04FF, "cyrl"),
+    (0x0590, 0x05FF, "hebr"),
+    (0x3040, 0x30FF, "kana"),
+    (0x4E00, 0x9FFF, "hani"),
+    (0x0900, 0x097F, "deva"),
+    (0x0370, 0x03FF, "grek"),
+)
+
+
 def detect_language(text: str) -> str:
     """ISO 639-1 code of ``text``'s language, decided in code from script and function words.
 
@@ -345,24 +359,7 @@ def detect_language(text: str) -> str:
         if not ch.isalpha():
             continue
         code = ord(ch)
-        if 0x0600 <= code <= 0x06FF or 0xFB50 <= code <= 0xFEFF:
-            key = "arab"
-        elif code < 0x0250:
-            key = "latn"
-        elif 0x0400 <= code <= 0x04FF:
-            key = "cyrl"
-        elif 0x0590 <= code <= 0x05FF:
-            key = "hebr"
-        elif 0x3040 <= code <= 0x30FF:
-            key = "kana"
-        elif 0x4E00 <= code <= 0x9FFF:
-            key = "hani"
-        elif 0x0900 <= code <= 0x097F:
-            key = "deva"
-        elif 0x0370 <= code <= 0x03FF:
-            key = "grek"
-        else:
-            key = "other"
+        key = next((name for lo, hi, name in _SCRIPTS if lo <= code <= hi), "other")
         scripts[key] = scripts.get(key, 0) + 1
     if not scripts:
         return "und"
