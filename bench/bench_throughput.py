@@ -4,8 +4,9 @@
 
 Runs the real pipeline (openai + instructor + httpx2 + grounding + JSONL
 store) against khabar's local OpenAI-compatible fake server with injected
-latency; the server's synthetic responder copies evidence from each article
-(it is not a model). Prints a Markdown table.
+latency, started in its own process the way a remote endpoint would be (its
+CPU is not the client's); the server's synthetic responder copies evidence
+from each article (it is not a model). Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -25,10 +26,43 @@ from workload import workload, write_jsonl
 
 from khabar.batch import summarize_paths
 from khabar.config import Settings
-from khabar.testing import FakeOpenAI
 
 
-def settings(server: FakeOpenAI, tmp: Path, concurrency: int, cache: bool) -> Settings:
+class Endpoint:
+    """``python -m khabar.testing`` in a subprocess: the fake server, out of our process."""
+
+    def __init__(self, latency: float) -> None:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "khabar.testing",
+                "--port",
+                str(self.port),
+                "--latency",
+                str(latency),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.proc.stdout.readline()  # "serving ..." once it listens
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> Endpoint:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def settings(server: Endpoint, tmp: Path, concurrency: int, cache: bool) -> Settings:
     return Settings(
         model="fake-model",
         base_url=server.base_url,
@@ -41,8 +75,8 @@ def settings(server: FakeOpenAI, tmp: Path, concurrency: int, cache: bool) -> Se
 
 
 def run_batch(
-    server: FakeOpenAI, tmp: Path, data: Path, concurrency: int, cache: bool, name: str
-) -> tuple[float, int]:
+    server: Endpoint, tmp: Path, data: Path, concurrency: int, cache: bool, name: str
+) -> tuple[float, int, int]:
     out = tmp / f"{name}.jsonl"
     out.unlink(missing_ok=True)
     started = time.perf_counter()
@@ -51,10 +85,10 @@ def run_batch(
     )
     wall = time.perf_counter() - started
     assert stats.failed == 0, stats.failures_by_reason
-    return wall, stats.succeeded
+    return wall, stats.succeeded, stats.from_cache
 
 
-def naive_sequential(server: FakeOpenAI, items: list[tuple[str, str]]) -> float:
+def naive_sequential(server: Endpoint, items: list[tuple[str, str]]) -> float:
     """The peer: a plain loop of instructor calls, one article after another."""
     import instructor
     import openai
@@ -99,12 +133,12 @@ def main() -> None:
     n, latency = args.articles, args.latency
     items = workload(n)
     rows: list[tuple[str, str, str, str]] = []
-    with tempfile.TemporaryDirectory() as tmpdir, FakeOpenAI(latency=latency) as server:
+    with tempfile.TemporaryDirectory() as tmpdir, Endpoint(latency) as server:
         tmp = Path(tmpdir)
         data = write_jsonl(items, tmp / "articles.jsonl")
         levels = [c for c in args.concurrency if not (args.quick and c == 1)]
         for c in levels:
-            wall, ok = run_batch(server, tmp, data, c, cache=False, name=f"c{c}")
+            wall, ok, _ = run_batch(server, tmp, data, c, cache=False, name=f"c{c}")
             ideal = n * latency / c
             rows.append(
                 (
@@ -127,9 +161,8 @@ def main() -> None:
             )
         # Warm cache: fill it, then rerun into a fresh output so nothing is skipped by resume.
         run_batch(server, tmp, data, 32, cache=True, name="cold")
-        requests_before = len(server.requests)
-        wall, ok = run_batch(server, tmp, data, 32, cache=True, name="warm")
-        assert len(server.requests) == requests_before, "a warm rerun must not call the model"
+        wall, ok, hits = run_batch(server, tmp, data, 32, cache=True, name="warm")
+        assert hits == ok == n, "a warm rerun must not call the model"
         rows.append(
             (
                 "warm-cache rerun (no model calls)",

