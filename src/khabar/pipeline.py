@@ -168,6 +168,8 @@ class Summarizer:
             max_tokens=self._max_tokens(),
             seed=s.seed,
             max_reasks=s.max_reasks,
+            max_article_chars=s.max_article_chars,
+            local_n_ctx=s.local_n_ctx if b.local else None,
         )
 
     async def asummarize(
@@ -189,11 +191,10 @@ class Summarizer:
                 article_id=article_id,
             )
         lang = language or detect_language(cleaned.text)
-        article, truncated = self._fit(cleaned.text, warnings)
         backend = self.backend
-        warnings.extend(backend.warnings)
-
-        key = self._key(article, lang)
+        # Keyed on the text before fitting (fitting is a function of the text and of
+        # settings that are in the key), so a warm rerun never loads a local model.
+        key = self._key(cleaned.text, lang)
         cache = self.cache if use_cache else None
         if cache is not None and not refresh:
             hit = cache.get(key)
@@ -203,6 +204,9 @@ class Summarizer:
                 hit.provenance.latency_s = 0.0
                 logger.info("%s: cache hit (%s)", article_id or "article", backend.model)
                 return hit
+
+        article, truncated = self._fit(cleaned.text, warnings)
+        warnings.extend(backend.warnings)
 
         messages = self.prompts.render(article=article, language=lang, title=title)
         stats = CallStats(article_id=article_id)

@@ -359,15 +359,16 @@ def detect_language(text: str) -> str:
     >>> detect_language("أكد الرئيس الأوكراني أن البلدين بدأا العمل على توقيع اتفاق أمني")
     'ar'
     """
-    sample = text[:8000]  # a few paragraphs decide; whole 50 kB pages cost time for nothing
-    scripts: dict[str, int] = {}
-    arabic = len(_SCRIPT_PATTERNS[0][1].findall(sample))
-    # The common case, decided at once: a page that is mostly Arabic script.
-    patterns = _SCRIPT_PATTERNS[:2] if arabic * 2 > len(sample) else _SCRIPT_PATTERNS
-    for name, pattern in patterns:
-        count = len(pattern.findall(sample))
-        if count:
-            scripts[name] = scripts.get(name, 0) + count
+    sample = text[:4000]  # a few paragraphs decide; whole 50 kB pages cost time for nothing
+    arabic = sum(len(p.findall(sample)) for name, p in _SCRIPT_PATTERNS if name == "arab")
+    scripts: dict[str, int] = {"arab": arabic} if arabic else {}
+    # The common case is decided at once: a page that is mostly Arabic script.
+    if arabic * 2 <= len(sample):
+        for name, pattern in _SCRIPT_PATTERNS:
+            if name != "arab":
+                count = len(pattern.findall(sample))
+                if count:
+                    scripts[name] = count
     if not scripts:
         return "und"
     script = max(scripts, key=lambda k: scripts[k])
