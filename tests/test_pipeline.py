@@ -10,6 +10,7 @@ import pytest
 
 from khabar import Summarizer
 from khabar.errors import AuthenticationError, EmptyArticleError, TransportError
+from khabar.models import DigestDraft
 from khabar.testing import Reply, digest_dict
 
 from .conftest import SENTINEL_KEY, seed
@@ -283,3 +284,28 @@ def test_sync_summarize(server, settings_for) -> None:
     digest = khabar.summarize(ARTICLE_003, settings=settings_for(server), article_id="x")
     assert digest.article_id == "x"
     assert digest.people[0].name_en == "Jens Stoltenberg"
+
+
+def test_async_validator_check_is_remembered_but_still_rejects() -> None:
+    """khabar remembers instructor's per-class async-validator check (a CPU cost per call)."""
+    from instructor.v2.validation import async_validators
+    from pydantic import BaseModel
+
+    from khabar.llm import _remember_async_validator_checks
+
+    _remember_async_validator_checks()
+    check = async_validators.reject_async_validators
+    assert getattr(check, "_khabar_remembers", False)
+
+    class WithAsync(BaseModel):
+        x: int
+
+        @async_validators.async_field_validator("x")
+        async def check_x(self, value: int) -> int:
+            return value
+
+    for _ in range(2):  # a rejected class is never remembered as accepted
+        with pytest.raises(Exception, match="(?i)async"):
+            check(WithAsync)
+    check(DigestDraft)
+    check(DigestDraft)

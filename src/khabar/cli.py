@@ -361,6 +361,8 @@ def info(**opts: Any) -> None:
 
         choice = resolve_local_model(settings)
         click.echo(f"model:    {choice.name} ({choice.origin}: {choice.path})")
+        for note in choice.notes:
+            click.echo(f"note:     {note}")
         if choice.plumbing:
             click.echo(
                 "warning:  this is the bundled plumbing model: English-only, 135M parameters; "

@@ -105,7 +105,8 @@ def locate(excerpt: str, article: str) -> Span | None:
 def contains(haystack: str, needle: str) -> bool:
     """True when ``needle`` folds to a non-empty substring of folded ``haystack``."""
     key = fold(needle)
-    return bool(key) and key in fold(haystack)
+    # The haystack is the article, checked fact after fact: its folded form is cached.
+    return bool(key) and key in _folded(haystack)[0]
 
 
 # ---------------------------------------------------------------------------------------
