@@ -119,3 +119,70 @@ async def test_secrets_never_reach_logs_cache_recordings_or_errors(
     # Both directories are the user's alone.
     for root in (tmp_path / "cache", recordings):
         assert stat.S_IMODE(root.stat().st_mode) == 0o700
+
+
+def test_a_hostile_folder_goes_through_the_cli(tmp_path: Path) -> None:
+    """50 MB, NUL bytes, mixed encodings, HTML with scripts, an unreadable file, an empty
+    directory: each becomes a record with a reason or a digest; the batch goes on."""
+    import os
+
+    from click.testing import CliRunner
+
+    from khabar.cli import cli
+    from khabar.testing import FakeOpenAI
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    empty = tmp_path / "empty-dir"
+    empty.mkdir()
+    with (folder / "huge.txt").open("w", encoding="utf-8") as f:
+        chunk = seed("002") * 100
+        while f.tell() < 50 * 2**20:
+            f.write(chunk)
+    (folder / "nul.txt").write_bytes(b"\x00" * 10_000)
+    (folder / "mixed.txt").write_bytes(seed("003").encode("utf-8") + "خبر".encode("cp1256"))
+    paragraphs = "".join(f"<p>{p}</p>" for p in seed("004").splitlines() if p.strip())
+    (folder / "page.html").write_text(
+        f"<html><head><script>alert('SCRIPT_TEXT')</script></head><body><article>{paragraphs}"
+        "</article><script>document.write('SCRIPT_TEXT')</script></body></html>",
+        encoding="utf-8",
+    )
+    locked = folder / "locked.txt"
+    locked.write_text(seed("001"), encoding="utf-8")
+    locked.chmod(0)
+    (folder / "good.txt").write_text(seed("000"), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    try:
+        with FakeOpenAI() as server:
+            result = CliRunner().invoke(
+                cli,
+                ["summarize", str(folder), str(empty), "-o", str(out), "--no-progress"],
+                env={
+                    "KHABAR_MODEL": "m",
+                    "KHABAR_BASE_URL": server.base_url,
+                    "OPENAI_API_KEY": SENTINEL_KEY,
+                    "KHABAR_CACHE_DIR": str(tmp_path / "cache"),
+                },
+            )
+            prompts = json.dumps([r.body for r in server.requests], ensure_ascii=False)
+    finally:
+        locked.chmod(0o600)
+    assert result.exit_code == 1
+    records = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    reasons = {
+        k.rsplit("/", 1)[-1]: (r["error"]["reason"] if r["status"] == "error" else "ok")
+        for k, r in records.items()
+    }
+    assert reasons["huge.txt"] == "too_large"
+    assert reasons["nul.txt"] == "binary"
+    assert (
+        reasons["mixed.txt"] == "ok"
+        and reasons["page.html"] == "ok"
+        and reasons["good.txt"] == "ok"
+    )
+    assert reasons["empty-dir"] == "bad_input"
+    if os.geteuid() != 0:  # root reads any file
+        assert reasons["locked.txt"] == "bad_input"
+    assert "SCRIPT_TEXT" not in prompts
+    mixed = records[next(k for k in records if k.endswith("mixed.txt"))]
+    assert any("replaced" in w for w in mixed.get("warnings", []))

@@ -305,7 +305,7 @@ def test_async_validator_check_is_remembered_but_still_rejects() -> None:
             return value
 
     for _ in range(2):  # a rejected class is never remembered as accepted
-        with pytest.raises(Exception, match="(?i)async"):
+        with pytest.raises(Exception, match=r"(?i)async"):
             check(WithAsync)
     check(DigestDraft)
     check(DigestDraft)
