@@ -196,7 +196,14 @@ def main() -> int:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            time.sleep(rng.uniform(0.5, max(0.6, clean_wall * 0.6)))
+            # Kill mid-run, after some progress: at a random record count between what is
+            # on disk and halfway to the end (a kill during start-up proves little).
+            done = len(read_lines(crash_out)[0]) if crash_out.exists() else 0
+            target = rng.randint(done + 1, max(done + 1, done + (len(ids) - done) // 2))
+            while proc.poll() is None and (
+                not crash_out.exists() or crash_out.read_bytes().count(b"\n") < target
+            ):
+                time.sleep(0.01)
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 kills_done += 1
