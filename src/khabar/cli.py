@@ -77,6 +77,19 @@ def _logging(verbose: int) -> None:
         # instructor logs every failed attempt at ERROR; khabar reports the outcome itself
         # (an error record, a retry count), so those lines are noise below -vv.
         logging.getLogger("instructor").setLevel(logging.CRITICAL)
+    if not verbose:
+        # khabar's own warnings (plumbing model, downloads, a full cache disk), once each,
+        # in the CLI's voice; without this Python's last-resort handler prints them bare.
+        khabar_logger = logging.getLogger("khabar")
+        for h in khabar_logger.handlers:
+            if getattr(h, "_khabar_cli", False) and isinstance(h, logging.StreamHandler):
+                h.setStream(sys.stderr)  # a second command in one process (tests) writes here
+        if not any(getattr(h, "_khabar_cli", False) for h in khabar_logger.handlers):
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("warning: %(message)s"))
+            handler.setLevel(logging.WARNING)
+            handler._khabar_cli = True  # type: ignore[attr-defined]
+            khabar_logger.addHandler(handler)
     if verbose:
         logging.basicConfig(
             level=logging.DEBUG if verbose > 1 else logging.INFO,

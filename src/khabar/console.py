@@ -33,8 +33,7 @@ class BatchConsole:
         console.print(
             f"[bold]khabar[/bold] model: {info.get('model')} via {info.get('provider')} ({info.get('mode')})"
         )
-        for warning in info.get("warnings", []):
-            console.print(f"[yellow]warning:[/yellow] {warning}")
+        # The model's warnings (a plumbing model...) were logged when it was loaded.
         if self.tty:
             from rich.progress import (
                 BarColumn,

@@ -171,7 +171,7 @@ async def _run_eval(
                             "temperature": settings.temperature,
                             "max_tokens": summarizer.effective_max_tokens(),
                             "seed": settings.seed,
-                            "max_reasks": settings.max_reasks,
+                            "max_reasks": summarizer.effective_max_reasks(),
                         },
                     },
                     indent=2,

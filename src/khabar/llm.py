@@ -211,7 +211,7 @@ def build_backend(
                 warnings.append(
                     f"plumbing model: {local_choice.name} is a tiny English-only model bundled "
                     "to prove the pipeline runs; its digests of Arabic and Persian are not meaningful "
-                    f"(its answers are capped at {PLUMBING_MAX_TOKENS} tokens)."
+                    f"(its answers are capped at {PLUMBING_MAX_TOKENS} tokens, with no re-asks)."
                 )
         else:
             base = httpx2.AsyncHTTPTransport(retries=0)

@@ -140,6 +140,12 @@ class Summarizer:
                 )
         return text, cut
 
+    def effective_max_reasks(self) -> int:
+        """Re-asks allowed: none for the bundled plumbing model, which cannot do better
+        on a second try and takes a minute per try on 2 cores."""
+        local = self.backend.local
+        return 0 if local is not None and local.plumbing else self.settings.max_reasks
+
     def effective_max_tokens(self) -> int:
         """``max_tokens`` as sent: capped for the bundled plumbing model."""
         return self._max_tokens()
@@ -167,7 +173,7 @@ class Summarizer:
             temperature=s.temperature,
             max_tokens=self._max_tokens(),
             seed=s.seed,
-            max_reasks=s.max_reasks,
+            max_reasks=self.effective_max_reasks(),
             max_article_chars=s.max_article_chars,
             local_n_ctx=s.local_n_ctx if b.local else None,
         )
@@ -298,7 +304,7 @@ class Summarizer:
             "model": backend.model,
             "messages": messages,
             "response_model": _response_model(),
-            "max_retries": s.max_reasks,
+            "max_retries": self.effective_max_reasks(),
             "temperature": s.temperature,
             "max_tokens": self._max_tokens(),
         }
