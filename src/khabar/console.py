@@ -118,7 +118,8 @@ class BatchConsole:
             str(stats.transport_retries),
             f"{stats.wall_s:.1f}s",
         )
-        console = Console(stderr=True)
+        # Off a terminal (logs, CI) rich would squeeze the table into 80 columns.
+        console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
         console.print(table)
         if stats.failures_by_reason:
             reasons = ", ".join(f"{k}: {v}" for k, v in sorted(stats.failures_by_reason.items()))
