@@ -82,3 +82,23 @@ def test_the_gate_fails_on_a_regression(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert f"{scored}: grounding_rate" in result.output
     assert load_report(tmp_path / "r.json").model == load_report(BASELINE).model
+
+
+def test_live_eval_with_the_optional_judge(tmp_path: Path) -> None:
+    """A live run (the fake server, not a model) with --judge: every digest is scored and judged."""
+    from khabar.config import Settings
+    from khabar.testing import FakeOpenAI, Reply, echo_digest_responder
+
+    def responder(body: dict[str, object]) -> Reply:
+        tools = body.get("tools") or []
+        if tools and tools[0]["function"]["name"] == "Judgement":  # type: ignore[index]
+            return Reply.digest({"faithful": False, "unsupported_claims": ["a synthetic claim"]})
+        return echo_digest_responder(body)
+
+    with FakeOpenAI(responder=responder) as server:
+        settings = Settings(model="fake", base_url=server.base_url, api_key="k", cache=False)
+        run = run_eval(ARTICLES, GOLD, settings=settings, judge=True)
+    assert run.errors == {} and run.failures == {}
+    assert set(run.judgements) == set(run.digests) == {p.stem for p in ARTICLES.glob("*.txt")}
+    assert all(not j.faithful and j.unsupported_claims for j in run.judgements.values())
+    assert run.report.replay is False and run.report.provider == "vllm"

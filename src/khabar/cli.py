@@ -324,6 +324,12 @@ def eval_command(
         click.echo(line, err=True)
     for article_id, message in result.failures.items():
         click.echo(f"no digest: {article_id}: {message}", err=True)
+    for article_id, judgement in result.judgements.items():
+        verdict = "faithful" if judgement.faithful else "NOT faithful"
+        claims = "; ".join(judgement.unsupported_claims)
+        click.echo(
+            f"judge: {article_id}: {verdict}" + (f" (unsupported: {claims})" if claims else "")
+        )
     if result.errors:
         for article_id, message in result.errors.items():
             click.echo(f"error: {article_id}: {message}", err=True)
