@@ -81,10 +81,10 @@ def _logging(verbose: int) -> None:
         # khabar's own warnings (plumbing model, downloads, a full cache disk), once each,
         # in the CLI's voice; without this Python's last-resort handler prints them bare.
         khabar_logger = logging.getLogger("khabar")
-        for h in khabar_logger.handlers:
-            if getattr(h, "_khabar_cli", False) and isinstance(h, logging.StreamHandler):
-                h.setStream(sys.stderr)  # a second command in one process (tests) writes here
-        if not any(getattr(h, "_khabar_cli", False) for h in khabar_logger.handlers):
+        ours = [h for h in khabar_logger.handlers if getattr(h, "_khabar_cli", False)]
+        if ours and isinstance(ours[0], logging.StreamHandler):
+            ours[0].setStream(sys.stderr)  # a second command in one process (tests) writes here
+        else:
             handler = logging.StreamHandler(sys.stderr)
             handler.setFormatter(logging.Formatter("warning: %(message)s"))
             handler.setLevel(logging.WARNING)

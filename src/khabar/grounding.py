@@ -156,16 +156,17 @@ _NUM = re.compile(
     r"(?<![0-9٠-٩۰-۹.٫,٬])[-−]?[0-9٠-٩۰-۹]+(?:[,٬][0-9٠-٩۰-۹]{3})*(?:[.٫][0-9٠-٩۰-۹]+)?(?![0-9٠-٩۰-۹])"
 )
 _WORD = re.compile(r"[\w\u200c]+")
+_WORD_AFTER_SPACES = re.compile(r"\s*([\w\u200c]+)")
 # One-letter proclitics glued to a word: و (and), ب (with), ل (for), ف (so), ال (the).
 _PROCLITICS = ("وب", "ول", "وال", "بال", "لل", "ال", "و", "ب", "ل", "ف")
 
 
 def _scale_at(text: str, pos: int) -> tuple[float, int]:
     """The scale word right after ``pos`` (skipping spaces), and where it ends."""
-    m = _WORD.match(text, pos + len(text[pos:]) - len(text[pos:].lstrip()))
+    m = _WORD_AFTER_SPACES.match(text, pos)
     if not m:
         return 1.0, pos
-    word = fold(m.group(0))
+    word = fold(m.group(1))
     for key, factor in _SCALE_KEYS.items():
         if word == key or (word.startswith(key) and len(word) - len(key) <= 2):
             return factor, m.end()
@@ -376,6 +377,7 @@ _ARABIC_ORDINALS = {
     "السابع": 7, "الثامن": 8, "التاسع": 9, "العاشر": 10,
 }  # fmt: skip
 _FOLDED_ORDINALS = {fold(k): v for k, v in (_PERSIAN_ORDINALS | _ARABIC_ORDINALS).items()}
+_FOLDED_TENS = {fold(k): v for k, v in _TENS_FA.items()}
 _SOLAR_MARK = re.compile(r"(?:ه\.?\s*ش|هجری\s+شمسی|شمسی|خورشیدی)")
 _LUNAR_MARK = re.compile(r"(?:هـ|ه\.?\s*ق|هجری\s+قمری|قمری|للهجرة|هجرية)")
 
@@ -391,12 +393,8 @@ def _day_before(words: list[str], idx: int) -> int | None:
     if key in _FOLDED_ORDINALS:
         # "بیست و هفتم" = 27: a ten, و, a unit ordinal.
         unit = _FOLDED_ORDINALS[key]
-        if (
-            idx >= 3
-            and fold(words[idx - 2]) == "و"
-            and fold(words[idx - 3]) in {fold(k) for k in _TENS_FA}
-        ):
-            return _TENS_FA[next(k for k in _TENS_FA if fold(k) == fold(words[idx - 3]))] + unit
+        if idx >= 3 and fold(words[idx - 2]) == "و":
+            return _FOLDED_TENS.get(fold(words[idx - 3]), 0) + unit
         return unit
     return None
 

@@ -46,7 +46,6 @@ __all__ = [
 
 logger = logging.getLogger("khabar")
 
-BUNDLED_NAME = "SmolLM2-135M-Instruct.Q4_1"
 # The bundled 135M plumbing model cannot write a meaningful digest of Arabic or Persian;
 # left to 2048 tokens it loops until the limit (minutes per article on 2 cores).
 PLUMBING_MAX_TOKENS = 768
@@ -315,10 +314,15 @@ def _clean_json(text: str) -> str:
     valid JSON syntax but not valid Unicode, and pydantic refuses the whole
     answer for it. Anything that is not JSON is passed on untouched.
     """
+    strict = True
     try:
-        data = json.loads(text, strict=False)  # strict=False: raw newlines inside strings
+        data = json.loads(text)
     except ValueError:
-        return text
+        strict = False
+        try:
+            data = json.loads(text, strict=False)  # raw newlines inside strings
+        except ValueError:
+            return text
 
     def clean(value: Any) -> Any:
         if isinstance(value, str):
@@ -330,16 +334,9 @@ def _clean_json(text: str) -> str:
         return value
 
     cleaned = clean(data)
-    out = json.dumps(cleaned, ensure_ascii=False)
-    return text if cleaned == data and _strict_ok(text) else out
-
-
-def _strict_ok(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
+    if strict and cleaned == data:
+        return text  # the common case: parsed once, nothing to repair
+    return json.dumps(cleaned, ensure_ascii=False)
 
 
 def _error(status: int, message: str) -> httpx2.Response:

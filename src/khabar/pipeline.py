@@ -126,7 +126,7 @@ class Summarizer:
         backend = self.backend
         context = backend.context_size()
         if context is not None:
-            budget = context - self._max_tokens() - _PROMPT_OVERHEAD_TOKENS
+            budget = context - self.effective_max_tokens() - _PROMPT_OVERHEAD_TOKENS
             tokens = backend.count_tokens(text) or 0
             if tokens > budget > 0:
                 # Cut proportionally, then re-check: token density varies within a text.
@@ -140,19 +140,19 @@ class Summarizer:
                 )
         return text, cut
 
+    @property
+    def _plumbing(self) -> bool:
+        local = self.backend.local
+        return local is not None and bool(local.plumbing)
+
     def effective_max_reasks(self) -> int:
         """Re-asks allowed: none for the bundled plumbing model, which cannot do better
         on a second try and takes a minute per try on 2 cores."""
-        local = self.backend.local
-        return 0 if local is not None and local.plumbing else self.settings.max_reasks
+        return 0 if self._plumbing else self.settings.max_reasks
 
     def effective_max_tokens(self) -> int:
         """``max_tokens`` as sent: capped for the bundled plumbing model."""
-        return self._max_tokens()
-
-    def _max_tokens(self) -> int:
-        local = self.backend.local
-        if local is not None and local.plumbing:
+        if self._plumbing:
             return min(self.settings.max_tokens, PLUMBING_MAX_TOKENS)
         return self.settings.max_tokens
 
@@ -171,7 +171,7 @@ class Summarizer:
             schema=SCHEMA_VERSION,
             grounding=GROUNDING_VERSION,
             temperature=s.temperature,
-            max_tokens=self._max_tokens(),
+            max_tokens=self.effective_max_tokens(),
             seed=s.seed,
             max_reasks=self.effective_max_reasks(),
             max_article_chars=s.max_article_chars,
@@ -306,7 +306,7 @@ class Summarizer:
             "response_model": _response_model(),
             "max_retries": self.effective_max_reasks(),
             "temperature": s.temperature,
-            "max_tokens": self._max_tokens(),
+            "max_tokens": self.effective_max_tokens(),
         }
         if s.seed is not None:
             kwargs["seed"] = s.seed

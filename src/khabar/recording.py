@@ -23,7 +23,7 @@ from typing import Any
 import httpx2
 
 from .errors import RecordingMissingError, redact
-from .retry import call_stats
+from .retry import RETRY_STATUSES, call_stats
 
 __all__ = ["RecordingTransport", "ReplayTransport", "request_key", "secure_dir"]
 
@@ -90,9 +90,9 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         response = await self.inner.handle_async_request(request)
         await response.aread()
-        # Transient failures are retried above us and never recorded; a definite answer
-        # (200, or a 4xx such as "prompt exceeds the context") is part of the exchange.
-        if response.status_code in (408, 409, 429) or response.status_code >= 500:
+        # What the retry layer above us retries is transient and never recorded; a
+        # definite answer (200, or a 4xx such as "prompt exceeds the context") is.
+        if response.status_code in RETRY_STATUSES:
             return response
         body = _body(request)
         endpoint = _endpoint(request)

@@ -158,7 +158,6 @@ class RecordedRequest:
 
 _ARTICLE = re.compile(r"^<article>\n(.*?)\n</article>", re.S | re.M)
 _NUMBER = re.compile(r"[0-9٠-٩۰-۹]+(?:[.,٫][0-9٠-٩۰-۹]+)?")
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
 def _article_of(body: dict[str, Any]) -> str | None:
@@ -173,17 +172,14 @@ def _article_of(body: dict[str, Any]) -> str | None:
 def _value_of(digits: str, evidence: str) -> float:
     # Read the number the way khabar's grounding does ("2.4 مليار" is 2.4e9), so that
     # synthetic answers are grounded and benchmarks measure throughput, not re-asks.
-    try:
-        from .grounding import parse_numbers
+    from .grounding import parse_numbers
+    from .text import to_ascii_digits
 
-        for parsed in parse_numbers(evidence):
-            if digits.translate(_DIGITS).replace(",", "") in parsed.text.translate(_DIGITS).replace(
-                ",", ""
-            ):
-                return parsed.value
-    except ImportError:
-        pass
-    return float(digits.translate(_DIGITS).replace(",", "").replace("٫", "."))
+    plain = to_ascii_digits(digits).replace(",", "")
+    for parsed in parse_numbers(evidence):
+        if plain in to_ascii_digits(parsed.text).replace(",", ""):
+            return parsed.value
+    return float(plain.replace("٫", "."))
 
 
 def echo_digest_responder(body: dict[str, Any]) -> Reply:

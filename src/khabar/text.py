@@ -325,24 +325,18 @@ _ES_WORDS = frozenset(["el", "los", "las", "del", "que", "una", "por", "para", "
 _DE_WORDS = frozenset(["der", "die", "das", "und", "ist", "nicht", "mit", "von", "den", "sich"])
 
 
-# Unicode blocks of the scripts whose language the script alone (nearly) decides.
-_SCRIPTS = (
-    (0x0600, 0x06FF, "arab"),
-    (0xFB50, 0xFEFF, "arab"),  # presentation forms
-    (0x0000, 0x024F, "latn"),
-    (0x0400, 0x04FF, "cyrl"),
-    (0x0590, 0x05FF, "hebr"),
-    (0x3040, 0x30FF, "kana"),
-    (0x4E00, 0x9FFF, "hani"),
-    (0x0900, 0x097F, "deva"),
-    (0x0370, 0x03FF, "grek"),
-)
-
-
-_SCRIPT_PATTERNS = (
-    *((name, re.compile(f"[{chr(lo)}-{chr(hi)}]")) for lo, hi, name in _SCRIPTS if name != "latn"),
+# Arabic script, presentation forms included.
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\ufb50-\ufeff]")
+# Other scripts whose language the script alone (nearly) decides.
+_OTHER_SCRIPTS = (
     # Latin letters only: the Latin block also holds digits and punctuation.
-    ("latn", re.compile(r"[A-Za-z\u00C0-\u024F]")),
+    ("latn", re.compile("[A-Za-z\u00c0-\u024f]")),
+    ("cyrl", re.compile("[\u0400-\u04ff]")),
+    ("hebr", re.compile("[\u0590-\u05ff]")),
+    ("kana", re.compile("[\u3040-\u30ff]")),
+    ("hani", re.compile("[\u4e00-\u9fff]")),
+    ("deva", re.compile("[\u0900-\u097f]")),
+    ("grek", re.compile("[\u0370-\u03ff]")),
 )
 
 
@@ -360,15 +354,14 @@ def detect_language(text: str) -> str:
     'ar'
     """
     sample = text[:4000]  # a few paragraphs decide; whole 50 kB pages cost time for nothing
-    arabic = sum(len(p.findall(sample)) for name, p in _SCRIPT_PATTERNS if name == "arab")
+    arabic = len(_ARABIC_SCRIPT.findall(sample))
     scripts: dict[str, int] = {"arab": arabic} if arabic else {}
     # The common case is decided at once: a page that is mostly Arabic script.
     if arabic * 2 <= len(sample):
-        for name, pattern in _SCRIPT_PATTERNS:
-            if name != "arab":
-                count = len(pattern.findall(sample))
-                if count:
-                    scripts[name] = count
+        for name, pattern in _OTHER_SCRIPTS:
+            count = len(pattern.findall(sample))
+            if count:
+                scripts[name] = count
     if not scripts:
         return "und"
     script = max(scripts, key=lambda k: scripts[k])
@@ -427,26 +420,22 @@ class CleanedArticle:
 _BULLETS = "•·●▪◦*-–—>»« \t"
 
 
-def _marker(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
 # "Read also" in Arabic spellings (إقرأ / اقرأ / أقرأ, أيضا / أيضاً / ايضا) and Persian.
-_READ_ALSO = _marker(
+_READ_ALSO = re.compile(
     r"^(?:[إاأ]قر[أا]\s+(?:[أا]يض[اً]+|كذلك)|بیشتر\s+بخوانید|بخوانید|همچنین\s+بخوانید|پیشنهاد\s+ویژه)\s*[:：.]?\s*"
 )
-_RELATED = _marker(
+_RELATED = re.compile(
     r"^(?:مقالات\s+(?:مشابهة|ذات\s+صلة|متعلقة)|أخبار\s+(?:ذات\s+صلة|متعلقة|مشابهة)|اخبار\s+(?:مرتبط|مشابه)|"
     r"مطالب\s+(?:مرتبط|مشابه)|موضوعات\s+(?:ذات\s+صلة|متعلقة)|شاهد\s+أيضا|اقرأ\s+المزيد)\s*[:：]?\s*$"
 )
-_SOURCE_LINE = _marker(r"^(?:المصدر|مصدر\s+الخبر|منبع)\s*[:|：]")
-_KEYWORDS = _marker(
+_SOURCE_LINE = re.compile(r"^(?:المصدر|مصدر\s+الخبر|منبع)\s*[:|：]")
+_KEYWORDS = re.compile(
     r"^(?:كلمات\s+دلالية|الكلمات\s+المفتاحية|وسوم|الوسوم|برچسب[‌ ]?ها|کلمات\s+کلیدی|کلیدواژه[‌ ]?ها)\s*[:|：]?"
 )
-_DONATION = _marker(
+_DONATION = re.compile(
     r"(?:ادعمنا\s+بالتبرع|تبرع\s+الآن|ساهم\s+في\s+دعم|حمایت\s+مالی|کمک\s+مالی\s+به)"
 )
-_PROMO = _marker(
+_PROMO = re.compile(
     r"^(?:تابع\s+(?:أحدث|آخر)\s+الأخبار|تابعونا\s+على|حمل\s+تطبيق|اشترك\s+في|انضم\s+إلى\s+قناتنا|"
     r"اقرأ\s+المقال\s+الأصلي|عضویت\s+در\s+کانال|ما\s+را\s+در\s+.+\s+دنبال\s+کنید)"
 )
@@ -456,6 +445,13 @@ _HEADLINE_MAX = 160
 
 def _content(line: str) -> str:
     return line.strip().lstrip(_BULLETS).strip()
+
+
+def _next_nonblank(lines: list[str], j: int) -> int:
+    """The index of the first non-blank line from ``j`` on (``len(lines)`` when none)."""
+    while j < len(lines) and not lines[j].strip():
+        j += 1
+    return j
 
 
 def _is_headline(line: str) -> bool:
@@ -503,11 +499,6 @@ def clean_article(text: str) -> CleanedArticle:
         else:
             stripped.append(StrippedBlock(kind=kind, text=body))
 
-    def next_nonblank(j: int) -> int:
-        while j < n and not lines[j].strip():
-            j += 1
-        return j
-
     while i < n:
         line = lines[i]
         content = _content(line)
@@ -528,10 +519,10 @@ def clean_article(text: str) -> CleanedArticle:
                 add("read_also", content)
                 i += 1
                 continue
-            j = next_nonblank(i + 1)
+            j = _next_nonblank(lines, i + 1)
             # The marker alone: the teaser headline is on the next line. When an
             # app promotion or a whole article follows, this is another story.
-            k = next_nonblank(j + 1) if j < n else n
+            k = _next_nonblank(lines, j + 1) if j < n else n
             if k < n and _PROMO.match(_content(lines[k])):
                 end_of_article = True
             elif j < n and _is_headline(lines[j]):
@@ -586,9 +577,7 @@ def _strip_tail(lines: list[str], add: Callable[[str, str], None]) -> None:
         elif read_also:
             rest = content[read_also.end() :].strip()
             if not rest:
-                j = i + 1
-                while j < n and not lines[j].strip():
-                    j += 1
+                j = _next_nonblank(lines, i + 1)
                 if j < n and _is_headline(lines[j]):
                     rest = _content(lines[j])
                     i = j
