@@ -62,6 +62,7 @@ from rapidfuzz import fuzz
 
 from .errors import ConfigError
 from .models import Digest
+from .report import markdown_cell
 from .text import fold
 
 if TYPE_CHECKING:
@@ -952,10 +953,6 @@ def render_table(report: EvalReport) -> Table:
     return table
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
-
-
 _DETAIL_ORDER = (*ENTITY_FIELDS, "numbers", "dates", "quotes", "key_facts", "leakage")
 
 
@@ -966,12 +963,12 @@ def render_markdown(report: EvalReport) -> str:
 
         >>> Path("eval.md").write_text(render_markdown(report))   # doctest: +SKIP
     """
-    lines = [f"# {_cell(_title(report))}", ""]
+    lines = [f"# {markdown_cell(_title(report))}", ""]
     headers = ["article", *(h for _, h in TABLE_METRICS)]
-    lines.append("| " + " | ".join(_cell(h) for h in headers) + " |")
+    lines.append("| " + " | ".join(markdown_cell(h) for h in headers) + " |")
     lines.append("|" + "---|" + "---:|" * len(TABLE_METRICS))
     for name, cells in _rows(report):
-        shown = f"**{name}**" if name == OVERALL else _cell(name)
+        shown = f"**{name}**" if name == OVERALL else markdown_cell(name)
         lines.append("| " + " | ".join([shown, *cells]) + " |")
     lines += [
         "",
@@ -979,10 +976,13 @@ def render_markdown(report: EvalReport) -> str:
     ]
     if report.failed:
         lines += ["", "## Articles without a digest", ""]
-        lines += [f"- {_cell(name)}: {_cell(reason)}" for name, reason in report.failed.items()]
+        lines += [
+            f"- {markdown_cell(name)}: {markdown_cell(reason)}"
+            for name, reason in report.failed.items()
+        ]
     lines += ["", "## Details", ""]
     for name, score in sorted(report.articles.items()):
-        lines.append(f"### {_cell(name)}")
+        lines.append(f"### {markdown_cell(name)}")
         lines.append("")
         fields = [f for f in _DETAIL_ORDER if f in score.details]
         fields += sorted(f for f in score.details if f not in _DETAIL_ORDER)
@@ -994,7 +994,7 @@ def render_markdown(report: EvalReport) -> str:
         lines.append("|---|---|---|---|")
         for field, detail in problems:
             cells = [
-                "; ".join(_cell(x) for x in items) or ""
+                "; ".join(markdown_cell(x) for x in items) or ""
                 for items in (detail.missed, detail.extra, detail.wrong)
             ]
             lines.append(f"| {field} | " + " | ".join(cells) + " |")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-__all__ = ["render_markdown"]
+__all__ = ["markdown_cell", "render_markdown"]
 
 _RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "ps", "ckb", "sd", "ug", "dv", "he", "yi"})
 _LANGUAGE_NAMES = {"ar": "Arabic", "fa": "Persian", "en": "English", "ur": "Urdu", "ps": "Pashto"}
@@ -247,7 +247,9 @@ def _block(value: object) -> str:
     return "  \n".join(p for p in paragraphs if p)
 
 
-def _cell(value: object) -> str:
+def markdown_cell(value: object) -> str:
+    """``value`` as one Markdown table cell: HTML, ``|`` and ``\\`` escaped, lines joined
+    with ``<br>``, ``—`` when empty. The eval report uses it too."""
     if value is None or value == "":
         return "—"
     text = _html(str(value)).replace("\\", "\\\\").replace("|", "\\|")
@@ -255,7 +257,7 @@ def _cell(value: object) -> str:
 
 
 def _row(values: Sequence[object]) -> str:
-    return "| " + " | ".join(_cell(v) for v in values) + " |"
+    return "| " + " | ".join(markdown_cell(v) for v in values) + " |"
 
 
 def _code(value: object) -> str:
