@@ -510,8 +510,11 @@ def summarize(
 
         >>> import khabar
         >>> digest = khabar.summarize(open("article.txt").read())   # doctest: +SKIP
-        >>> digest.language, digest.summary_en                      # doctest: +SKIP
-        ('fa', 'Ukraine's president Volodymyr Zelensky travelled to Brussels ...')
+        >>> digest.language                                          # doctest: +SKIP
+        'fa'
+        >>> print(digest.summary_en)                                 # doctest: +SKIP
+        >>> for person in digest.people:                             # doctest: +SKIP
+        ...     print(person.name_en, person.evidence, person.span)
 
     Raises a :class:`khabar.KhabarError` subclass naming the article on failure.
     Inside a running event loop, use :func:`asummarize`.
