@@ -93,7 +93,7 @@ def naive_sequential(server: Endpoint, items: list[tuple[str, str]]) -> float:
     import instructor
     import openai
 
-    from khabar.models import DigestDraft
+    from khabar.core.digest import DigestDraft
     from khabar.prompts import load_prompts
 
     prompts = load_prompts()

@@ -6,8 +6,7 @@ from typing import Any, cast, get_args
 
 import yaml
 
-from khabar.evaluate import Gold
-from khabar.models import (
+from khabar.core.digest import (
     DateFact,
     Digest,
     NumberFact,
@@ -18,6 +17,7 @@ from khabar.models import (
     Quote,
     Source,
 )
+from khabar.evals.evaluate import Gold
 
 # evals/articles/001_c7d2eb9492ec713f.txt: Zelensky and Biden's call, with an
 # appended story (Christophe Lemoine on LCI, Kursk) that is not the main story.
@@ -143,7 +143,7 @@ quotes:
 
 
 def gold_from_yaml(text: str) -> Gold:
-    """Validate gold written as YAML text, as :func:`khabar.evaluate.load_gold` would."""
+    """Validate gold written as YAML text, as :func:`khabar.evals.evaluate.load_gold` would."""
     return Gold.model_validate(yaml.safe_load(text))
 
 

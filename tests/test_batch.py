@@ -18,10 +18,10 @@ from typing import Any, ClassVar
 import pytest
 
 from khabar.batch import BatchEvent, BatchStats, run_batch
+from khabar.batch.inputs import Article
+from khabar.batch.store import JsonlStore, iter_records
+from khabar.core.digest import Digest
 from khabar.errors import EmptyArticleError, RateLimitError, TransportError
-from khabar.inputs import Article
-from khabar.models import Digest
-from khabar.store import JsonlStore, iter_records
 
 from .test_store import article, digest
 
@@ -249,9 +249,9 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import asyncio, sys
     from khabar.batch import run_batch
-    from khabar.inputs import Article
-    from khabar.models import Digest, Provenance
-    from khabar.store import JsonlStore
+    from khabar.batch.inputs import Article
+    from khabar.core.digest import Digest, Provenance
+    from khabar.batch.store import JsonlStore
 
     N = int(sys.argv[2])
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from khabar.core.digest import Digest, NumberFact, Person, Quote
 from khabar.errors import ConfigError
-from khabar.evaluate import (
+from khabar.evals.evaluate import (
     DEFAULT_TOLERANCE,
     LOWER_IS_BETTER,
     METRICS,
@@ -28,7 +29,6 @@ from khabar.evaluate import (
     render_table,
     score_digest,
 )
-from khabar.models import Digest, NumberFact, Person, Quote
 
 from .evalfixtures import GOLD_AR_YAML, GOLD_FA_YAML, digest_from_gold, gold_from_yaml, provenance
 

@@ -12,7 +12,7 @@ import pytest
 
 import khabar
 from khabar.cli import cli
-from khabar.schemas import export_schemas
+from khabar.core.schemas import export_schemas
 
 from .conftest import REPO
 

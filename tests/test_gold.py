@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from khabar.text import fold
+from khabar.core.text import fold
 
 REPO = Path(__file__).resolve().parents[1]
 ARTICLES = REPO / "evals" / "articles"

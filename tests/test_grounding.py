@@ -6,9 +6,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from khabar.grounding import check_draft, ground, locate, number_matches, parse_date, parse_numbers
-from khabar.models import DigestDraft
-from khabar.text import clean_article, fold, normalize_text
+from khabar.core.digest import DigestDraft
+from khabar.core.grounding import (
+    check_draft,
+    ground,
+    locate,
+    number_matches,
+    parse_date,
+    parse_numbers,
+)
+from khabar.core.text import clean_article, fold, normalize_text
 
 from .conftest import corpus_sample, seed
 

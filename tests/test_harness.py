@@ -9,8 +9,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from khabar.cli import cli
-from khabar.evaluate import load_report
-from khabar.harness import run_eval
+from khabar.evals.evaluate import load_report
+from khabar.evals.harness import run_eval
 
 from .conftest import ARTICLES, REPO
 

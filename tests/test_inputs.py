@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from khabar.batch.inputs import Article, iter_articles
 from khabar.errors import InputError
-from khabar.inputs import Article, iter_articles
 
 from .conftest import SEEDS, seed
 
@@ -321,7 +321,7 @@ def test_unreadable_file_is_an_error_article(
                     raise PermissionError(13, "Permission denied", str(file))
                 return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
 
-            monkeypatch.setattr("khabar.inputs.open", refuse, raising=False)
+            monkeypatch.setattr("khabar.batch.inputs.open", refuse, raising=False)
         article = one([path])
     finally:
         path.chmod(0o644)
@@ -334,7 +334,7 @@ def test_file_over_the_limit_is_refused_without_reading_it(
 ) -> None:
     path = tmp_path / "huge.txt"
     path.write_text("خبر " * 1000, encoding="utf-8")
-    import khabar.inputs
+    import khabar.batch.inputs
 
     reads: list[int] = []
     real_open = builtins.open
@@ -359,7 +359,7 @@ def test_file_over_the_limit_is_refused_without_reading_it(
     def spying_open(file: object, *args: object, **kwargs: object) -> object:
         return Spy(real_open(file, *args, **kwargs))  # type: ignore[call-overload]
 
-    monkeypatch.setattr(khabar.inputs, "open", spying_open, raising=False)
+    monkeypatch.setattr(khabar.batch.inputs, "open", spying_open, raising=False)
     article = one([path], max_input_bytes=100)
     assert reason(article) == "too_large"
     assert "100-byte" in str(article.error)

@@ -10,7 +10,7 @@ import pytest
 
 from khabar.config import Settings
 from khabar.errors import ConfigError
-from khabar.local import (
+from khabar.llm.local import (
     LocalLlamaTransport,
     LocalModelChoice,
     bundled_model_path,
@@ -93,7 +93,7 @@ def test_download_is_attempted_when_allowed(
         return str(fake_hub_cache(Path(kwargs["cache_dir"])))
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
-    monkeypatch.setattr("khabar.local._hub_reachable", lambda: True)
+    monkeypatch.setattr("khabar.llm.local._hub_reachable", lambda: True)
     choice = resolve_local_model(Settings(local_download=True))
     assert [c.get("local_files_only", False) for c in calls] == [True, False]
     assert calls[1]["repo_id"] == REPO_ID and calls[1]["filename"] == FILE
@@ -116,7 +116,7 @@ def test_failed_download_falls_back_and_says_why(
         raise OSError("Temporary failure in name resolution")
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", no_network)
-    monkeypatch.setattr("khabar.local._hub_reachable", lambda: True)
+    monkeypatch.setattr("khabar.llm.local._hub_reachable", lambda: True)
     choice = resolve_local_model(Settings(local_download=True))
     assert choice.plumbing
     assert any("could not be downloaded" in n and "name resolution" in n for n in choice.notes)

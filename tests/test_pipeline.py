@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from khabar import Summarizer
+from khabar.core.digest import DigestDraft
 from khabar.errors import AuthenticationError, EmptyArticleError, TransportError
-from khabar.models import DigestDraft
 from khabar.testing import Reply, digest_dict
 
 from .conftest import SENTINEL_KEY, seed

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from khabar.batch.report import render_markdown
+from khabar.batch.store import JsonlStore, iter_records, make_record
+from khabar.core.digest import DateFact, NumberFact, Person, Quote
 from khabar.errors import BinaryInputError, TransportError
-from khabar.models import DateFact, NumberFact, Person, Quote
-from khabar.report import render_markdown
-from khabar.store import JsonlStore, iter_records, make_record
 
 from .test_store import article, digest
 

@@ -7,7 +7,7 @@ import time
 import httpx2
 import pytest
 
-from khabar.retry import (
+from khabar.llm.retry import (
     CallStats,
     RateGate,
     RetryPolicy,

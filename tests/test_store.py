@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from khabar.batch.inputs import Article
+from khabar.batch.store import JsonlStore, iter_records, make_record
+from khabar.core.digest import Digest, Provenance
 from khabar.errors import EmptyArticleError, KhabarError, TransportError
-from khabar.inputs import Article
-from khabar.models import Digest, Provenance
-from khabar.store import JsonlStore, iter_records, make_record
 
 
 def digest(article_id: str = "a", **prov: Any) -> Digest:

@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from khabar.errors import BinaryInputError, DecodeError
-from khabar.text import (
+from khabar.core.text import (
     clean_article,
     decode_bytes,
     detect_language,
@@ -16,6 +15,7 @@ from khabar.text import (
     to_ascii_digits,
     truncate,
 )
+from khabar.errors import BinaryInputError, DecodeError
 
 from .conftest import SEEDS, corpus_sample, seed
 

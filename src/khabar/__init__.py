@@ -24,24 +24,24 @@ _EXPORTS: dict[str, str] = {
     "summarize_paths": "batch",
     "run_batch": "batch",
     "BatchStats": "batch",
-    "iter_articles": "inputs",
-    "Article": "inputs",
-    "render_markdown": "report",
+    "iter_articles": "batch.inputs",
+    "Article": "batch.inputs",
+    "render_markdown": "batch.report",
     # results
-    "Digest": "models",
-    "DigestDraft": "models",
-    "Person": "models",
-    "Organization": "models",
-    "Place": "models",
-    "DateFact": "models",
-    "NumberFact": "models",
-    "Quote": "models",
-    "Source": "models",
-    "Provenance": "models",
+    "Digest": "core.digest",
+    "DigestDraft": "core.digest",
+    "Person": "core.digest",
+    "Organization": "core.digest",
+    "Place": "core.digest",
+    "DateFact": "core.digest",
+    "NumberFact": "core.digest",
+    "Quote": "core.digest",
+    "Source": "core.digest",
+    "Provenance": "core.digest",
     # settings
     "Settings": "config",
     # evaluation
-    "run_eval": "harness",
+    "run_eval": "evals.harness",
     # errors
     "KhabarError": "errors",
     "ConfigError": "errors",
@@ -117,7 +117,21 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from .batch import BatchStats, run_batch, summarize_paths
+    from .batch.inputs import Article, iter_articles
+    from .batch.report import render_markdown
     from .config import Settings
+    from .core.digest import (
+        DateFact,
+        Digest,
+        DigestDraft,
+        NumberFact,
+        Organization,
+        Person,
+        Place,
+        Provenance,
+        Quote,
+        Source,
+    )
     from .errors import (
         ArticleTooLargeError,
         AuthenticationError,
@@ -135,19 +149,5 @@ if TYPE_CHECKING:
         TransportError,
         ValidationFailedError,
     )
-    from .harness import run_eval
-    from .inputs import Article, iter_articles
-    from .models import (
-        DateFact,
-        Digest,
-        DigestDraft,
-        NumberFact,
-        Organization,
-        Person,
-        Place,
-        Provenance,
-        Quote,
-        Source,
-    )
+    from .evals.harness import run_eval
     from .pipeline import Summarizer, asummarize, summarize
-    from .report import render_markdown

@@ -15,9 +15,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from .core.digest import Digest
 from .errors import CacheError
-from .models import Digest
-from .recording import secure_dir
+from .llm.recording import secure_dir
 
 __all__ = ["DigestCache", "cache_key"]
 

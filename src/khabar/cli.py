@@ -182,7 +182,7 @@ def summarize(
     """
     _logging(opts.pop("verbose"))
     from .batch import summarize_paths
-    from .console import BatchConsole
+    from .batch.console import BatchConsole
 
     settings = _settings(**opts)
     console = BatchConsole(enabled=progress)
@@ -205,8 +205,8 @@ def summarize(
     console.finish(stats)
     for path in (report_path, md_output):
         if path is not None:
-            from .report import render_markdown
-            from .store import iter_records
+            from .batch.report import render_markdown
+            from .batch.store import iter_records
 
             path.write_text(
                 render_markdown(iter_records(Path(output), latest_only=True)), encoding="utf-8"
@@ -224,8 +224,8 @@ def summarize(
 @handle_errors
 def report(jsonl: Path, output: Path | None) -> None:
     """Render a JSONL output as a Markdown report a person can read."""
-    from .report import render_markdown
-    from .store import iter_records
+    from .batch.report import render_markdown
+    from .batch.store import iter_records
 
     text = render_markdown(iter_records(jsonl, latest_only=True))
     if output is None:
@@ -299,9 +299,9 @@ def eval_command(
         raise click.UsageError("--replay and --record exclude each other")
     from rich.console import Console
 
-    from .evaluate import render_markdown as eval_markdown
-    from .evaluate import render_table
-    from .harness import run_eval
+    from .evals.evaluate import render_markdown as eval_markdown
+    from .evals.evaluate import render_table
+    from .evals.harness import run_eval
 
     settings = _settings(**opts)
     result = run_eval(
@@ -350,7 +350,7 @@ def eval_command(
 )
 def schema(out_dir: Path | None) -> None:
     """Print (or write) the JSON Schema of the Digest and of the model-facing draft."""
-    from .schemas import export_schemas
+    from .core.schemas import export_schemas
 
     files = export_schemas()
     if out_dir is None:
@@ -376,7 +376,7 @@ def info(**opts: Any) -> None:
     click.echo(f"provider: {provider}")
     click.echo(f"mode:     {pick_mode(settings, provider)}")
     if provider == "local":
-        from .local import resolve_local_model
+        from .llm.local import resolve_local_model
 
         choice = resolve_local_model(settings)
         click.echo(f"model:    {choice.name} ({choice.origin}: {choice.path})")

@@ -23,6 +23,9 @@ from pydantic import ValidationError
 from . import __version__
 from .cache import DigestCache, cache_key
 from .config import Settings
+from .core.digest import SCHEMA_VERSION, Digest, DigestDraft, Provenance, grounding_article
+from .core.grounding import GROUNDING_VERSION, ground
+from .core.text import clean_article, detect_language, normalize_text, truncate
 from .errors import (
     AuthenticationError,
     EmptyArticleError,
@@ -34,13 +37,10 @@ from .errors import (
     ValidationFailedError,
     redact,
 )
-from .grounding import GROUNDING_VERSION, ground
 from .llm import Backend, build_backend
-from .local import PLUMBING_MAX_TOKENS
-from .models import SCHEMA_VERSION, Digest, DigestDraft, Provenance, grounding_article
+from .llm.local import PLUMBING_MAX_TOKENS
+from .llm.retry import CallStats, RateGate, call_stats
 from .prompts import PromptSet, load_prompts
-from .retry import CallStats, RateGate, call_stats
-from .text import clean_article, detect_language, normalize_text, truncate
 
 __all__ = ["Summarizer", "asummarize", "summarize"]
 

@@ -1,6 +1,6 @@
 """``khabar eval``: run the pipeline over the eval set, record or replay, score, gate on a baseline.
 
-Scoring lives in :mod:`khabar.evaluate`; this module only runs things.
+Scoring lives in :mod:`khabar.evals.evaluate`; this module only runs things.
 
 A cassette directory holds one JSON file per recorded exchange plus
 ``model.json``, which names the model that produced them (the request's
@@ -21,9 +21,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from .config import Settings
-from .errors import ConfigError, KhabarError, RecordingMissingError
-from .evaluate import (
+from khabar.config import Settings
+from khabar.core.digest import Digest
+from khabar.errors import ConfigError, KhabarError, RecordingMissingError
+from khabar.evals.evaluate import (
     EvalReport,
     Regression,
     aggregate,
@@ -32,9 +33,8 @@ from .evaluate import (
     load_report,
     score_digest,
 )
-from .models import Digest
-from .pipeline import Summarizer
-from .recording import secure_dir
+from khabar.llm.recording import secure_dir
+from khabar.pipeline import Summarizer
 
 __all__ = ["EvalRun", "Judgement", "run_eval"]
 

@@ -1,7 +1,7 @@
 """Score digests against hand-written gold annotations (``evals/gold/*.yaml``).
 
 Pure functions only: nothing here calls a model or touches the network.
-:mod:`khabar.harness` runs the pipeline and hands each :class:`~khabar.models.Digest`
+:mod:`khabar.evals.harness` runs the pipeline and hands each :class:`~khabar.core.digest.Digest`
 to :func:`score_digest`; :func:`aggregate` turns the per-article scores into an
 :class:`EvalReport`, :func:`compare` gates it on a baseline report, and
 :func:`render_table` / :func:`render_markdown` show it.
@@ -12,7 +12,7 @@ nor the digest has quotes; higher is better except ``leakage``):
 * ``<field>_p``, ``<field>_r``, ``<field>_f1`` for people, organizations,
   locations and sources. A predicted entity's names (``name_en``, ``name_src``)
   are compared with a gold entity's names (``name_en`` + ``aliases``) after
-  :func:`~khabar.text.fold`, with :func:`rapidfuzz.fuzz.ratio`; the best pair
+  :func:`~khabar.core.text.fold`, with :func:`rapidfuzz.fuzz.ratio`; the best pair
   decides. A match needs at least :data:`FUZZY_THRESHOLD`. Predicted and gold
   entities are paired one-to-one, greedily by descending similarity.
   Precision over nothing is ``None``: with no gold entities a non-empty field
@@ -60,10 +60,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from rapidfuzz import fuzz
 
-from .errors import ConfigError
-from .models import Digest
-from .report import markdown_cell
-from .text import fold
+from khabar.batch.report import markdown_cell
+from khabar.core.digest import Digest
+from khabar.core.text import fold
+from khabar.errors import ConfigError
 
 if TYPE_CHECKING:
     from rich.table import Table

@@ -20,13 +20,13 @@ _PLUMBING = "plumbing model"
 
 
 def render_markdown(records: Iterable[dict[str, Any]], *, title: str = "khabar digests") -> str:
-    """Render JSONL output records (see :mod:`khabar.store`) as one Markdown document.
+    """Render JSONL output records (see :mod:`khabar.batch.store`) as one Markdown document.
 
     Pass the latest record per id (``iter_records(path, latest_only=True)``).
 
     Example::
 
-        >>> from khabar.store import iter_records
+        >>> from khabar.batch.store import iter_records
         >>> md = render_markdown(iter_records("out.jsonl", latest_only=True))  # doctest: +SKIP
         >>> render_markdown([]).splitlines()[0]
         '# khabar digests'

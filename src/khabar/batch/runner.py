@@ -4,8 +4,8 @@
 iterable, keeps at most ``concurrency`` calls to ``process`` in flight, writes
 one record per article as it finishes, and never lets one article's failure
 stop the others. :func:`summarize_paths` is the bulk job the CLI runs: it wires
-:func:`~khabar.inputs.iter_articles`, a :class:`~khabar.pipeline.Summarizer` and
-a :class:`~khabar.store.JsonlStore` into :func:`run_batch`.
+:func:`~khabar.batch.inputs.iter_articles`, a :class:`~khabar.pipeline.Summarizer` and
+a :class:`~khabar.batch.store.JsonlStore` into :func:`run_batch`.
 
 Bookkeeping, per article, in input order:
 
@@ -30,13 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
-from .errors import InputError, KhabarError
-from .inputs import Article, iter_articles
-from .models import Digest
-from .store import JsonlStore, make_record
+from khabar.batch.inputs import Article, iter_articles
+from khabar.batch.store import JsonlStore, make_record
+from khabar.core.digest import Digest
+from khabar.errors import InputError, KhabarError
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from khabar.config import Settings
 
 __all__ = ["BatchEvent", "BatchStats", "run_batch", "summarize_paths"]
 
@@ -428,8 +428,8 @@ async def _summarize_paths(
     stdin: BinaryIO | None,
 ) -> BatchStats:
     # The pipeline is imported here: run_batch and the store stay free of the LLM stack.
-    from .config import Settings
-    from .pipeline import Summarizer
+    from khabar.config import Settings
+    from khabar.pipeline import Summarizer
 
     settings = settings if settings is not None else Settings()
     # Lock the output first: a second run on it fails before loading any model.

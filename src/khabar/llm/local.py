@@ -33,8 +33,8 @@ from typing import Any
 
 import httpx2
 
-from .config import Settings
-from .errors import ConfigError
+from khabar.config import Settings
+from khabar.errors import ConfigError
 
 __all__ = [
     "PLUMBING_MAX_TOKENS",

@@ -175,7 +175,7 @@ class DigestDraft(BaseModel):
             article = grounding_article.get()
         if article is None:
             return self
-        from .grounding import check_draft
+        from khabar.core.grounding import check_draft
 
         problems = check_draft(self, article)
         if problems:

@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .errors import (
+from khabar.core.text import decode_bytes
+from khabar.errors import (
     ArticleTooLargeError,
     BinaryInputError,
     DecodeError,
@@ -46,7 +47,6 @@ from .errors import (
     InputError,
     KhabarError,
 )
-from .text import decode_bytes
 
 __all__ = ["Article", "iter_articles"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .models import SCHEMA_VERSION, Digest, DigestDraft
+from khabar.core.digest import SCHEMA_VERSION, Digest, DigestDraft
 
 __all__ = ["export_schemas"]
 

@@ -172,8 +172,8 @@ def _article_of(body: dict[str, Any]) -> str | None:
 def _value_of(digits: str, evidence: str) -> float:
     # Read the number the way khabar's grounding does ("2.4 مليار" is 2.4e9), so that
     # synthetic answers are grounded and benchmarks measure throughput, not re-asks.
-    from .grounding import parse_numbers
-    from .text import to_ascii_digits
+    from khabar.core.grounding import parse_numbers
+    from khabar.core.text import to_ascii_digits
 
     plain = to_ascii_digits(digits).replace(",", "")
     for parsed in parse_numbers(evidence):

@@ -34,10 +34,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx2
 
-from .config import Settings
-from .errors import ConfigError, register_secret
-from .recording import RecordingTransport, ReplayTransport
-from .retry import RateGate, RetryPolicy, RetryTransport, call_stats
+from khabar.config import Settings
+from khabar.errors import ConfigError, register_secret
+from khabar.llm.recording import RecordingTransport, ReplayTransport
+from khabar.llm.retry import RateGate, RetryPolicy, RetryTransport, call_stats
 
 __all__ = ["Backend", "build_backend", "pick_mode", "public_endpoint"]
 
@@ -197,7 +197,11 @@ def build_backend(
         if transport is not None:
             base = transport
         elif provider == "local":
-            from .local import PLUMBING_MAX_TOKENS, LocalLlamaTransport, resolve_local_model
+            from khabar.llm.local import (
+                PLUMBING_MAX_TOKENS,
+                LocalLlamaTransport,
+                resolve_local_model,
+            )
 
             local_choice = resolve_local_model(settings)
             local_transport = LocalLlamaTransport(

@@ -22,8 +22,8 @@ from typing import Any
 
 import httpx2
 
-from .errors import RecordingMissingError, redact
-from .retry import RETRY_STATUSES, call_stats
+from khabar.errors import RecordingMissingError, redact
+from khabar.llm.retry import RETRY_STATUSES, call_stats
 
 __all__ = ["RecordingTransport", "ReplayTransport", "request_key", "secure_dir"]
 

@@ -38,11 +38,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .errors import KhabarError, redact
+from khabar.errors import KhabarError, redact
 
 if TYPE_CHECKING:
-    from .inputs import Article
-    from .models import Digest
+    from khabar.batch.inputs import Article
+    from khabar.core.digest import Digest
 
 __all__ = ["FINAL_REASONS", "JsonlStore", "iter_records", "make_record"]
 
@@ -67,7 +67,7 @@ def make_record(
 
     Example::
 
-        >>> from khabar.inputs import Article
+        >>> from khabar.batch.inputs import Article
         >>> make_record(Article(id="a", source="a.txt", text=None), error=ValueError("boom"))["error"]
         {'type': 'ValueError', 'reason': 'internal', 'message': 'boom'}
     """

@@ -1,0 +1,1 @@
+"""Evaluation: gold annotations, metrics, reports, the harness that replays recordings, the judge."""
