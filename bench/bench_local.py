@@ -27,7 +27,7 @@ async def run(paths: list[Path], settings: Settings) -> list[tuple[str, float, i
         started = time.perf_counter()
         backend = s.backend
         print(
-            f"model: {backend.local.name if backend.local else backend.model} ({backend.local.origin if backend.local else backend.provider})"
+            f"model: {backend.describe()}"
         )
         for path in paths:
             t0 = time.perf_counter()

@@ -46,12 +46,29 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     )
 
 
-@pytest.fixture
-def server() -> Iterator[object]:
+@pytest.fixture(scope="session")
+def _socket_server() -> Iterator[object]:
+    """One real socket server for the whole session (faults that need a socket, the CLI)."""
     from khabar.testing import FakeOpenAI
 
     with FakeOpenAI() as srv:
         yield srv
+
+
+@pytest.fixture
+def server(_socket_server: Any) -> Iterator[object]:
+    """The session's socket server, with no script, no requests and no faults left over."""
+    _socket_server.reset()
+    yield _socket_server
+    _socket_server.reset()
+
+
+@pytest.fixture
+def mock() -> object:
+    """An in-process fake endpoint (:class:`khabar.testing.MockTransport`)."""
+    from khabar.testing import MockTransport
+
+    return MockTransport()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from khabar.core.digest import DigestDraft
 from khabar.core.grounding import (
     check_draft,
+    verify,
     ground,
     locate,
     number_matches,
@@ -266,12 +267,15 @@ def test_name_must_be_written_in_the_article() -> None:
     assert "not written in the article" in check_draft(d, A003)[0]
 
 
-def test_draft_validator_rejects_with_context_only() -> None:
+def test_the_draft_type_checks_shape_only_and_verify_checks_the_article() -> None:
     bad = {"title_en": "t", "title_src": "t", "summary_en": "s", "summary_src": "s",
            "people": [{"name_en": "X", "name_src": "X", "evidence": "not in the article at all"}]}  # fmt: skip
-    DigestDraft.model_validate(bad)  # structurally fine
-    with pytest.raises(ValueError, match="not supported by the article"):
-        DigestDraft.model_validate(bad, context={"article": A003})
+    d = DigestDraft.model_validate(bad)  # structurally fine, and nothing else is checked here
+    DigestDraft.model_validate(bad, context={"article": A003})  # a context changes nothing
+    result = verify(d, A003)
+    assert result.verified == 0 and not result.ok
+    assert len(result.dropped) == 1 and "not in the article" in result.dropped[0].reason
+    assert result.problems == check_draft(d, A003) and len(result.problems) == 1
 
 
 def test_grounding_on_real_corpus_sentences() -> None:

@@ -1,4 +1,4 @@
-"""The whole pipeline against a real HTTP server on 127.0.0.1: openai + instructor + httpx2 run for real."""
+"""The whole pipeline against the in-process fake endpoint: openai + instructor + httpx2 run for real."""
 
 from __future__ import annotations
 
@@ -108,14 +108,20 @@ def good_answer(**overrides: object) -> dict[str, object]:
     return data
 
 
-async def run(settings, text: str = ARTICLE_003, **kwargs):  # type: ignore[no-untyped-def]
-    async with Summarizer(settings) as s:
+@pytest.fixture
+def server(mock):  # type: ignore[no-untyped-def]
+    """No test here needs a socket: scripted answers and HTTP errors are served in-process."""
+    return mock
+
+
+async def run(settings, text: str = ARTICLE_003, *, transport=None, **kwargs):  # type: ignore[no-untyped-def]
+    async with Summarizer(settings, transport=transport) as s:
         return await s.asummarize(text, article_id="003", **kwargs)
 
 
 async def test_good_digest_every_fact_verified(server, settings_for) -> None:
     server.script(Reply.digest(good_answer()))
-    digest = await run(settings_for(server))
+    digest = await run(settings_for(server), transport=server)
     assert digest.language == "ar"
     assert len(server.requests) == 1
     facts = [f for fields in digest.facts().values() for f in fields]
@@ -140,7 +146,7 @@ async def test_good_digest_every_fact_verified(server, settings_for) -> None:
 async def test_invented_evidence_is_reasked_then_accepted(server, settings_for) -> None:
     bad = good_answer(people=[PERSON_INVENTED])
     server.script(Reply.digest(bad), Reply.digest(good_answer()))
-    digest = await run(settings_for(server))
+    digest = await run(settings_for(server), transport=server)
     assert len(server.requests) == 2
     assert digest.provenance.attempts == 2
     assert digest.provenance.unverified_dropped == 0
@@ -154,7 +160,7 @@ async def test_wrong_number_still_wrong_after_reask_is_dropped_and_counted(
 ) -> None:
     bad = good_answer(numbers=[NUMBER_WRONG, NUMBER_OK])
     server.script(Reply.digest(bad), Reply.digest(bad))
-    digest = await run(settings_for(server, max_reasks=1))
+    digest = await run(settings_for(server, max_reasks=1), transport=server)
     assert len(server.requests) == 2
     assert [n.value for n in digest.numbers] == [2.4e9]
     assert digest.provenance.unverified_dropped == 1
@@ -166,7 +172,7 @@ async def test_wrong_number_still_wrong_after_reask_is_dropped_and_counted(
 async def test_appended_story_facts_never_reach_the_digest(server, settings_for) -> None:
     leaky = good_answer(people=[PERSON_OK, PERSON_APPENDED], numbers=[NUMBER_OK, NUMBER_APPENDED])
     server.script(Reply.digest(leaky), Reply.digest(leaky))
-    digest = await run(settings_for(server))
+    digest = await run(settings_for(server), transport=server)
     names = [p.name_src for p in digest.people]
     assert "السلطات الأوكرانية" not in names
     assert 21 not in [n.value for n in digest.numbers]
@@ -175,7 +181,7 @@ async def test_appended_story_facts_never_reach_the_digest(server, settings_for)
 
 async def test_malformed_json_is_reasked(server, settings_for) -> None:
     server.script(Reply.text('{"title_en": "NATO", "summary_en": '), Reply.digest(good_answer()))
-    digest = await run(settings_for(server))
+    digest = await run(settings_for(server), transport=server)
     assert len(server.requests) == 2
     assert digest.provenance.attempts == 2
     assert digest.title_en.startswith("NATO chief")
@@ -184,7 +190,7 @@ async def test_malformed_json_is_reasked(server, settings_for) -> None:
 async def test_429_then_success_honours_retry_after(server, settings_for) -> None:
     server.script(Reply.status(429, retry_after=0.5), Reply.digest(good_answer()))
     started = time.perf_counter()
-    digest = await run(settings_for(server))
+    digest = await run(settings_for(server), transport=server)
     assert time.perf_counter() - started >= 0.45
     assert len(server.requests) == 2
     assert digest.provenance.transport_retries == 1
@@ -193,7 +199,7 @@ async def test_429_then_success_honours_retry_after(server, settings_for) -> Non
 
 async def test_500_then_success(server, settings_for) -> None:
     server.script(Reply.status(500), Reply.digest(good_answer()))
-    digest = await run(settings_for(server))
+    digest = await run(settings_for(server), transport=server)
     assert digest.provenance.transport_retries == 1
     assert digest.provenance.unverified_dropped == 0
 
@@ -201,7 +207,7 @@ async def test_500_then_success(server, settings_for) -> None:
 async def test_persistent_500_is_a_transport_error_naming_the_article(server, settings_for) -> None:
     server.script(*[Reply.status(503)] * 3)
     with pytest.raises(TransportError) as info:
-        await run(settings_for(server, max_transport_retries=2))
+        await run(settings_for(server, max_transport_retries=2), transport=server)
     assert len(server.requests) == 3  # 1 + 2 retries, never multiplied by openai or instructor
     assert "003" in str(info.value)
     assert SENTINEL_KEY not in str(info.value)
@@ -212,7 +218,7 @@ async def test_401_is_an_authentication_error_without_the_key(server, settings_f
         Reply.status(401, body={"error": {"message": f"bad key {SENTINEL_KEY}", "type": "auth"}})
     )
     with pytest.raises(AuthenticationError) as info:
-        await run(settings_for(server))
+        await run(settings_for(server), transport=server)
     assert len(server.requests) == 1
     assert SENTINEL_KEY not in str(info.value)
     assert "OPENAI_API_KEY" in str(info.value)
@@ -221,34 +227,34 @@ async def test_401_is_an_authentication_error_without_the_key(server, settings_f
 async def test_cache_hit_refresh_and_bypass(server, settings_for) -> None:
     settings = settings_for(server)
     server.script(*[Reply.digest(good_answer())] * 3)
-    first = await run(settings)
-    second = await run(settings)
+    first = await run(settings, transport=server)
+    second = await run(settings, transport=server)
     assert len(server.requests) == 1
     assert second.provenance.cache_hit is True
     assert second.model_dump(exclude={"provenance"}) == first.model_dump(exclude={"provenance"})
-    await run(settings, refresh=True)
+    await run(settings, refresh=True, transport=server)
     assert len(server.requests) == 2
-    await run(settings, use_cache=False)
+    await run(settings, use_cache=False, transport=server)
     assert len(server.requests) == 3
 
 
 async def test_cache_key_covers_decoding_parameters(server, settings_for) -> None:
     server.script(*[Reply.digest(good_answer())] * 2)
-    await run(settings_for(server, temperature=0.0))
-    await run(settings_for(server, temperature=0.7))
+    await run(settings_for(server, temperature=0.0), transport=server)
+    await run(settings_for(server, temperature=0.7), transport=server)
     assert len(server.requests) == 2
 
 
 async def test_corrupt_cache_entry_is_a_miss(server, settings_for, tmp_path: Path) -> None:
     settings = settings_for(server)
     server.script(*[Reply.digest(good_answer())] * 2)
-    await run(settings)
+    await run(settings, transport=server)
     import diskcache
 
     with diskcache.Cache(str(settings.resolved_cache_dir())) as raw:
         for key in list(raw):
             raw[key] = '{"not": "a digest"'
-    digest = await run(settings)
+    digest = await run(settings, transport=server)
     assert digest.provenance.cache_hit is False
     assert len(server.requests) == 2
 
@@ -256,7 +262,7 @@ async def test_corrupt_cache_entry_is_a_miss(server, settings_for, tmp_path: Pat
 async def test_template_syntax_in_the_article_is_text(server, settings_for) -> None:
     article = "{{ 7*7 }} {% for x in range(3) %}loop{% endfor %}\n" + ARTICLE_003
     server.script(Reply.digest(good_answer()))
-    await run(settings_for(server), text=article)
+    await run(settings_for(server), text=article, transport=server)
     user = server.requests[0].body["messages"][1]["content"]
     assert "{{ 7*7 }}" in user and "{% for x in range(3) %}" in user
     assert "49" not in user.split("<article>")[1].splitlines()[1]
@@ -264,13 +270,13 @@ async def test_template_syntax_in_the_article_is_text(server, settings_for) -> N
 
 async def test_empty_article_is_refused_before_any_call(server, settings_for) -> None:
     with pytest.raises(EmptyArticleError):
-        await run(settings_for(server), text="  \n\t ")
+        await run(settings_for(server), text="  \n\t ", transport=server)
     assert server.requests == []
 
 
 async def test_json_schema_mode_for_ollama(server, settings_for) -> None:
     server.script(Reply.digest(good_answer()))
-    digest = await run(settings_for(server, provider="ollama"))
+    digest = await run(settings_for(server, provider="ollama"), transport=server)
     body = server.requests[0].body
     assert body["response_format"]["type"] == "json_schema"
     assert "tools" not in body
@@ -281,31 +287,23 @@ def test_sync_summarize(server, settings_for) -> None:
     import khabar
 
     server.script(Reply.digest(good_answer()))
-    digest = khabar.summarize(ARTICLE_003, settings=settings_for(server), article_id="x")
+    digest = khabar.summarize(ARTICLE_003, settings=settings_for(server), article_id="x", transport=server)
     assert digest.article_id == "x"
     assert digest.people[0].name_en == "Jens Stoltenberg"
 
 
-def test_async_validator_check_is_remembered_but_still_rejects() -> None:
-    """khabar remembers instructor's per-class async-validator check (a CPU cost per call)."""
+def test_instructor_is_used_through_its_public_api_only() -> None:
+    """khabar never replaces a function inside instructor (the redesign removed the last patch)."""
+    import importlib
+
+    import instructor
     from instructor.v2.validation import async_validators
-    from pydantic import BaseModel
 
-    from khabar.llm import _remember_async_validator_checks
+    before = async_validators.reject_async_validators
+    from khabar.llm import factory, openai_compat
 
-    _remember_async_validator_checks()
-    check = async_validators.reject_async_validators
-    assert getattr(check, "_khabar_remembers", False)
-
-    class WithAsync(BaseModel):
-        x: int
-
-        @async_validators.async_field_validator("x")
-        async def check_x(self, value: int) -> int:
-            return value
-
-    for _ in range(2):  # a rejected class is never remembered as accepted
-        with pytest.raises(Exception, match=r"(?i)async"):
-            check(WithAsync)
-    check(DigestDraft)
-    check(DigestDraft)
+    importlib.reload(openai_compat)
+    importlib.reload(factory)
+    assert async_validators.reject_async_validators is before
+    assert not getattr(before, "_khabar_remembers", False)
+    assert instructor.from_openai.__module__.startswith("instructor")

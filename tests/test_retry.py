@@ -23,7 +23,8 @@ from khabar.llm.retry import (
         ({"retry-after": "3"}, 3.0),
         ({"retry-after": "0.5"}, 0.5),
         ({"retry-after-ms": "250"}, 0.25),
-        ({"retry-after": "-4"}, 0.0),
+        # As the openai SDK reads it; a wait that is not positive is then not honoured.
+        ({"retry-after": "-4"}, -4.0),
         ({}, None),
         ({"retry-after": "soon"}, None),
     ],
@@ -140,3 +141,48 @@ async def test_retry_after_is_capped() -> None:
     async with httpx2.AsyncClient(transport=retry, base_url="http://t") as client:
         await client.post("/x", json={})
     assert time.perf_counter() - started < 2
+
+
+_SDK_CASES = [
+    (429, {}),
+    (429, {"retry-after": "3"}),
+    (429, {"retry-after": "500"}),
+    (429, {"retry-after-ms": "250"}),
+    (503, {"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}),
+    (500, {}),
+    (502, {}),
+    (504, {}),
+    (520, {}),
+    (408, {}),
+    (409, {}),
+    (400, {}),
+    (401, {}),
+    (404, {}),
+    (422, {}),
+    (400, {"x-should-retry": "true"}),
+    (500, {"x-should-retry": "false"}),
+    (429, {"x-should-retry": "false"}),
+    (200, {}),
+]
+
+
+@pytest.mark.parametrize(("status", "headers"), _SDK_CASES, ids=[f"{s}-{h}" for s, h in _SDK_CASES])
+def test_retry_decision_agrees_with_the_openai_sdk(status: int, headers: dict[str, str]) -> None:
+    """Which responses are retried, and the Retry-After read, are the SDK's rules, not a fork.
+
+    The SDK's own (private) functions are called here, in a test only, so that an SDK
+    release that changes its rules fails this test instead of drifting apart silently.
+    """
+    import openai
+
+    from khabar.llm.retry import should_retry
+
+    sdk = openai.AsyncOpenAI(api_key="x", base_url="http://127.0.0.1:9/v1", max_retries=0)
+    response = httpx2.Response(status, headers=headers)
+    assert should_retry(response) == sdk._should_retry(response)
+    ours = retry_after_seconds(response.headers)
+    theirs = sdk._parse_retry_after_header(response.headers)
+    if ours is None or theirs is None:
+        assert ours == theirs
+    else:
+        assert abs(ours - theirs) < 2.0

@@ -15,9 +15,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from .config import secure_dir
 from .core.digest import Digest
 from .errors import CacheError
-from .llm.recording import secure_dir
 
 __all__ = ["DigestCache", "cache_key"]
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__
+from ._version import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 

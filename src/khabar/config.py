@@ -5,6 +5,7 @@ Every setting is listed, commented, in ``.env.example``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Literal
@@ -12,7 +13,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Provider", "Settings", "user_dir"]
+__all__ = ["Provider", "Settings", "secure_dir", "user_dir"]
 
 Provider = Literal["auto", "openai", "azure", "vllm", "ollama", "llamacpp", "local"]
 ModeName = Literal["auto", "tools", "json_schema", "json"]
@@ -26,6 +27,15 @@ def user_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
     return base / "khabar"
+
+
+def secure_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) readable by the user only."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # A shared directory we don't own stays as it is; its files are still 0600.
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o700)
+    return path
 
 
 class Settings(BaseSettings):

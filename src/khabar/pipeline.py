@@ -1,44 +1,38 @@
 """One article in, one grounded Digest out: :class:`Summarizer`, :func:`summarize`, :func:`asummarize`.
 
-The steps, in order: normalize the text and strip what is certainly not the
-story; detect the language; fit the article to the model's context; look in
-the cache; render the prompts; ask the model through instructor with the
-article as validation context (ungrounded answers are re-asked); ground every
-fact in code, dropping and counting what still fails; cache the Digest.
+The stages, in order::
+
+    clean (normalize, strip boilerplate) -> detect the language -> cache? -> fit to the model
+      -> prompt -> ask <-> verify (re-ask with the problems while re-asks remain) -> Digest -> cache
+
+The backend parses the answer (instructor re-asks JSON that does not parse);
+verification is a stage of its own (:func:`khabar.core.grounding.verify`): one
+pass that keeps the facts the article supports, with their spans, and lists
+the problems of the others. While problems remain and re-asks are left, they
+go back to the model as a plain follow-up message; what still fails is
+dropped and counted in the provenance. Re-asks are counted here, by the loop
+that makes them (instructor's structural re-asks come back as
+:attr:`Answer.calls <khabar.llm.Answer.calls>`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx2
-from pydantic import ValidationError
 
-from . import __version__
+from ._version import __version__
 from .cache import DigestCache, cache_key
 from .config import Settings
-from .core.digest import SCHEMA_VERSION, Digest, DigestDraft, Provenance, grounding_article
-from .core.grounding import GROUNDING_VERSION, ground
+from .core.digest import SCHEMA_VERSION, Digest, DigestDraft, Provenance
+from .core.grounding import GROUNDING_VERSION, Verification, verify
 from .core.text import clean_article, detect_language, normalize_text, truncate
-from .errors import (
-    AuthenticationError,
-    EmptyArticleError,
-    KhabarError,
-    ModelNotFoundError,
-    ProviderError,
-    RateLimitError,
-    TransportError,
-    ValidationFailedError,
-    redact,
-)
+from .errors import EmptyArticleError, ValidationFailedError
 from .llm import Backend, build_backend
-from .llm.local import PLUMBING_MAX_TOKENS
 from .llm.retry import CallStats, RateGate, call_stats
 from .prompts import PromptSet, load_prompts
 
@@ -48,6 +42,22 @@ logger = logging.getLogger("khabar")
 
 # Room the prompt scaffolding and the answer need in a local model's context.
 _PROMPT_OVERHEAD_TOKENS = 700
+
+
+@dataclass
+class _Outcome:
+    """What the ask <-> verify loop ends with."""
+
+    result: Verification
+    calls: int
+    reasks: int
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    warnings: list[str]
+
+
+def _add(total: int | None, more: int | None) -> int | None:
+    return more if total is None else total + (more or 0)
 
 
 class Summarizer:
@@ -73,22 +83,26 @@ class Summarizer:
         self.settings = settings or Settings()
         self.prompts: PromptSet = load_prompts(prompts_dir)
         self.gate = RateGate()
-        self._backend_args: dict[str, Any] = {
-            "transport": transport,
-            "record_dir": record_dir,
-            "replay_dir": replay_dir,
-            "gate": self.gate,
-            "model_label": model_label,
-        }
+        self._transport = transport
+        self._record_dir = record_dir
+        self._replay_dir = replay_dir
+        self._model_label = model_label
         self._backend: Backend | None = None
         self._cache: DigestCache | None = None
         self._cache_opened = False
 
     @property
     def backend(self) -> Backend:
-        """The client stack, built on first use (loading a local model is slow)."""
+        """The model backend, built on first use (loading a local model is slow)."""
         if self._backend is None:
-            self._backend = build_backend(self.settings, **self._backend_args)
+            self._backend = build_backend(
+                self.settings,
+                transport=self._transport,
+                record_dir=self._record_dir,
+                replay_dir=self._replay_dir,
+                gate=self.gate,
+                model_label=self._model_label,
+            )
             for warning in self._backend.warnings:
                 logger.warning("%s", warning)
         return self._backend
@@ -116,6 +130,14 @@ class Summarizer:
             self._cache = None
             self._cache_opened = False
 
+    def effective_max_tokens(self) -> int:
+        """``max_tokens`` as sent: the setting, capped by the backend's limits."""
+        return self.backend.limits.tokens(self.settings.max_tokens)
+
+    def effective_max_reasks(self) -> int:
+        """Re-asks allowed per article: the setting, capped by the backend's limits."""
+        return self.backend.limits.reasks(self.settings.max_reasks)
+
     # ------------------------------------------------------------------------------
     def _fit(self, text: str, warnings: list[str]) -> tuple[str, bool]:
         text, cut = truncate(text, self.settings.max_article_chars)
@@ -135,38 +157,17 @@ class Summarizer:
                     tokens = backend.count_tokens(text) or 0
                 cut = True
                 warnings.append(
-                    f"article truncated to {len(text)} characters to fit the local model's "
+                    f"article truncated to {len(text)} characters to fit the model's "
                     f"{context}-token context"
                 )
         return text, cut
 
-    @property
-    def _plumbing(self) -> bool:
-        local = self.backend.local
-        return local is not None and bool(local.plumbing)
-
-    def effective_max_reasks(self) -> int:
-        """Re-asks allowed: none for the bundled plumbing model, which cannot do better
-        on a second try and takes a minute per try on 2 cores."""
-        return 0 if self._plumbing else self.settings.max_reasks
-
-    def effective_max_tokens(self) -> int:
-        """``max_tokens`` as sent: capped for the bundled plumbing model."""
-        if self._plumbing:
-            return min(self.settings.max_tokens, PLUMBING_MAX_TOKENS)
-        return self.settings.max_tokens
-
     def _key(self, article: str, language: str) -> str:
         s = self.settings
-        b = self.backend
         return cache_key(
             article=article,
             language=language,
-            model=b.model,
-            provider=b.provider,
-            endpoint=b.endpoint,
-            local_model=str(b.local.path) if b.local else None,
-            mode=b.mode,
+            backend=self.backend.identity(),
             prompt=self.prompts.version,
             schema=SCHEMA_VERSION,
             grounding=GROUNDING_VERSION,
@@ -175,7 +176,6 @@ class Summarizer:
             seed=s.seed,
             max_reasks=self.effective_max_reasks(),
             max_article_chars=s.max_article_chars,
-            local_n_ctx=s.local_n_ctx if b.local else None,
         )
 
     async def asummarize(
@@ -218,20 +218,14 @@ class Summarizer:
         stats = CallStats(article_id=article_id)
         token = call_stats.set(stats)
         started = time.perf_counter()
-        attempts = 1
         try:
-            draft, completion, attempts, lenient = await self._ask(messages, article, article_id)
+            outcome = await self._ask_and_verify(messages, article, article_id)
         finally:
             call_stats.reset(token)
         latency = time.perf_counter() - started
+        warnings.extend(outcome.warnings)
 
-        result = ground(draft, article)
-        if lenient:
-            warnings.append(
-                f"answer still failed grounding after {attempts} attempts; "
-                f"{len(result.dropped)} unverified facts dropped"
-            )
-        usage = getattr(completion, "usage", None)
+        result = outcome.result
         provenance = Provenance(
             model=backend.model,
             provider=backend.provider,
@@ -241,16 +235,18 @@ class Summarizer:
             schema_version=SCHEMA_VERSION,
             khabar_version=__version__,
             cache_hit=False,
-            attempts=attempts,
+            attempts=outcome.calls,
+            reasks=outcome.reasks,
             transport_retries=stats.transport_retries,
-            prompt_tokens=getattr(usage, "prompt_tokens", None),
-            completion_tokens=getattr(usage, "completion_tokens", None),
+            prompt_tokens=outcome.prompt_tokens,
+            completion_tokens=outcome.completion_tokens,
             latency_s=round(latency, 3),
             facts_verified=result.verified,
             unverified_dropped=len(result.dropped),
             dropped=result.dropped,
             stripped=list(cleaned.stripped),
             truncated=truncated,
+            plumbing=backend.limits.plumbing,
             warnings=warnings,
         )
         g = result.draft
@@ -271,14 +267,16 @@ class Summarizer:
             provenance=provenance,
         )
         logger.info(
-            "%s: %s via %s in %.2fs, %s+%s tokens, %d attempts, %d retries, %d verified, %d dropped",
+            "%s: %s via %s in %.2fs, %s+%s tokens, %d calls, %d re-asks, %d retries, "
+            "%d verified, %d dropped",
             article_id or "article",
             backend.model,
             backend.provider,
             latency,
             provenance.prompt_tokens,
             provenance.completion_tokens,
-            attempts,
+            outcome.calls,
+            outcome.reasks,
             stats.transport_retries,
             result.verified,
             len(result.dropped),
@@ -288,170 +286,61 @@ class Summarizer:
             self.cache.set(key, stored)
         return digest
 
-    async def _ask(
+    async def _ask_and_verify(
         self, messages: list[dict[str, str]], article: str, article_id: str | None
-    ) -> tuple[DigestDraft, Any, int, bool]:
-        """Ask the model. Returns (draft, completion, attempts, lenient).
+    ) -> _Outcome:
+        """Ask, verify, and re-ask with the problems while re-asks remain.
 
-        ``lenient`` is True when every attempt failed grounding and the last
-        answer was taken without it (its failing facts are dropped by ``ground``).
+        One budget of ``effective_max_reasks()`` re-asks covers both kinds: an
+        answer that does not parse (instructor's) and one that fails
+        verification (this loop's).
         """
-        from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
-
         backend = self.backend
         s = self.settings
-        kwargs: dict[str, Any] = {
-            "model": backend.model,
-            "messages": messages,
-            "response_model": _response_model(),
-            "max_retries": self.effective_max_reasks(),
-            "temperature": s.temperature,
-            "max_tokens": self.effective_max_tokens(),
-        }
-        if s.seed is not None:
-            kwargs["seed"] = s.seed
-        article_token = grounding_article.set(article)
-        try:
-            draft, completion = await backend.client.chat.completions.create_with_completion(
-                **kwargs
-            )
-            stats = call_stats.get()
-            attempts = 1 + (stats.reasks if stats else 0)
-            return draft, completion, attempts, False
-        except InstructorRetryException as exc:
-            failed = list(getattr(exc, "failed_attempts", None) or [])
-            cause = exc.__cause__
-            if not failed or not _is_answer_problem(cause):
-                # The last attempt failed in transport (or replay had no recording):
-                # that is the error, even if an earlier answer was merely ungrounded.
-                raise _provider_error(cause or exc, article_id) from exc
-            last = failed[-1].completion
-            raw = _answer_json(last)
-            # Structure only: the facts that fail grounding are dropped by ``ground``.
-            lenient_token = grounding_article.set(None)
-            try:
-                draft = DigestDraft.model_validate_json(raw)
-            except (ValidationError, ValueError) as inner:
-                raise ValidationFailedError(
-                    f"the model's answer did not match the digest schema after "
-                    f"{len(failed)} attempts: {_short(inner)}",
-                    article_id=article_id,
-                    attempts=len(failed),
-                ) from exc
-            finally:
-                grounding_article.reset(lenient_token)
-            return draft, last, len(failed), True
-        except IncompleteOutputException as exc:
-            raise ValidationFailedError(
-                "the model's answer was cut off at the token limit",
+        budget = self.effective_max_reasks()
+        max_tokens = self.effective_max_tokens()
+
+        async def ask(conversation: list[dict[str, str]], retries: int) -> tuple[DigestDraft, int]:
+            answer = await backend.ask(
+                conversation,
+                DigestDraft,
+                max_tokens=max_tokens,
+                temperature=s.temperature,
+                seed=s.seed,
+                max_retries=retries,
                 article_id=article_id,
-                hint="Raise KHABAR_MAX_TOKENS.",
-            ) from exc
-        except KhabarError:
-            raise
-        except Exception as exc:
-            raise _provider_error(exc, article_id) from exc
-        finally:
-            grounding_article.reset(article_token)
+            )
+            nonlocal prompt_tokens, completion_tokens
+            prompt_tokens = _add(prompt_tokens, answer.prompt_tokens)
+            completion_tokens = _add(completion_tokens, answer.completion_tokens)
+            return answer.value, answer.calls
 
-
-@functools.cache
-def _response_model() -> type[DigestDraft]:
-    """DigestDraft wrapped once as instructor's response schema.
-
-    Given the plain model, instructor builds a new wrapper class on every call,
-    which defeats its schema cache: 12 ms of JSON Schema generation per article
-    (measured with cProfile in bench/). Same name, same schema, same tool.
-    """
-    from instructor import openai_schema
-
-    model: type[DigestDraft] = openai_schema(DigestDraft)
-    return model
-
-
-def _is_answer_problem(exc: BaseException | None) -> bool:
-    """True for what a re-ask is for: an answer that did not parse or validate."""
-    if exc is None:
-        return True
-    if isinstance(exc, (ValidationError, ValueError)) and _find_khabar_error(exc) is None:
-        return True
-    from instructor.core.exceptions import IncompleteOutputException
-
-    return isinstance(exc, IncompleteOutputException)
-
-
-def _answer_json(completion: Any) -> str:
-    """The JSON text of a chat completion, from a tool call or from the message content."""
-    try:
-        message = completion.choices[0].message
-    except (AttributeError, IndexError):
-        return ""
-    calls = getattr(message, "tool_calls", None) or []
-    if calls:
-        return str(calls[0].function.arguments or "")
-    content = str(getattr(message, "content", "") or "").strip()
-    if content.startswith("```"):
-        content = content.strip("`")
-        content = content.split("\n", 1)[1] if "\n" in content else content
-    return content
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc).splitlines()
-    return redact(" ".join(text[:3]))[:300]
-
-
-def _find_khabar_error(exc: BaseException | None) -> KhabarError | None:
-    seen = 0
-    while exc is not None and seen < 10:
-        if isinstance(exc, KhabarError):
-            return exc
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return None
-
-
-def _provider_error(exc: BaseException, article_id: str | None) -> KhabarError:
-    """Map an openai / httpx2 failure to the khabar error a user can act on."""
-    import openai
-
-    inner = _find_khabar_error(exc)
-    if inner is not None:
-        if inner.article_id is None:
-            inner.article_id = article_id
-        return inner
-    msg = _short(exc if isinstance(exc, Exception) else Exception(str(exc)))
-    if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
-        return AuthenticationError(
-            f"the endpoint refused the credentials: {msg}", article_id=article_id
-        )
-    if isinstance(exc, openai.RateLimitError):
-        return RateLimitError(f"rate-limited (429) after every retry: {msg}", article_id=article_id)
-    if isinstance(exc, openai.NotFoundError):
-        return ModelNotFoundError(
-            f"the endpoint does not know this model: {msg}", article_id=article_id
-        )
-    if isinstance(exc, openai.APITimeoutError):
-        return TransportError(
-            f"the request timed out after every retry: {msg}", article_id=article_id
-        )
-    if isinstance(exc, openai.APIConnectionError):
-        return TransportError(
-            f"the connection failed after every retry: {msg}", article_id=article_id
-        )
-    if isinstance(exc, openai.InternalServerError):
-        return TransportError(f"the endpoint kept failing (5xx): {msg}", article_id=article_id)
-    if isinstance(exc, (json.JSONDecodeError, openai.APIResponseValidationError)):
-        return TransportError(
-            f"the endpoint's response was not valid JSON: {msg}", article_id=article_id
-        )
-    if isinstance(exc, openai.APIStatusError):
-        return ProviderError(
-            f"the endpoint answered HTTP {exc.status_code}: {msg}", article_id=article_id
-        )
-    return ProviderError(
-        f"the model call failed: {type(exc).__name__}: {msg}", article_id=article_id
-    )
+        prompt_tokens: int | None = None
+        completion_tokens: int | None = None
+        warnings: list[str] = []
+        draft, calls = await ask(messages, budget)
+        result = verify(draft, article)
+        conversation = list(messages)
+        while result.problems and calls - 1 < budget:
+            conversation += [
+                {"role": "assistant", "content": draft.model_dump_json()},
+                self.prompts.render_reask(result.problems),
+            ]
+            try:
+                draft, more = await ask(conversation, budget - calls)
+            except ValidationFailedError as exc:
+                # The verified part of the previous answer is worth more than nothing.
+                calls += int(exc.context.get("attempts") or 1)
+                warnings.append(f"a re-ask's answer did not parse; kept the previous one ({exc})")
+                break
+            calls += more
+            result = verify(draft, article)
+        if result.problems:
+            warnings.append(
+                f"answer still failed grounding after {calls} attempts; "
+                f"{len(result.dropped)} unverified facts dropped"
+            )
+        return _Outcome(result, calls, calls - 1, prompt_tokens, completion_tokens, warnings)
 
 
 async def asummarize(

@@ -28,7 +28,7 @@ LANGUAGE_NAMES = {
     "und": "the article's language",
 }
 
-TEMPLATE_NAMES = ("system.j2", "user.j2")
+TEMPLATE_NAMES = ("system.j2", "user.j2", "reask.j2")
 
 
 def _default_dir() -> Path:
@@ -66,6 +66,22 @@ class PromptSet:
             ) from exc
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
+    def render_reask(self, problems: list[str]) -> dict[str, str]:
+        """The follow-up message that sends verification problems back to the model.
+
+        Problems quote the model's own (possibly hostile) strings: they travel as
+        a variable, like the article.
+        """
+        try:
+            (template,) = _compiled(self.sources["reask.j2"])
+            content = template.render(problems=problems[:20])
+        except TemplateError as exc:
+            raise ConfigError(
+                f"prompt template {self.directory / 'reask.j2'} failed to render: {exc}",
+                hint="Fix the template, or unset KHABAR_PROMPTS_DIR to use the packaged ones.",
+            ) from exc
+        return {"role": "user", "content": content}
+
 
 @functools.lru_cache(maxsize=8)
 def _compiled(*sources: str) -> tuple[Template, ...]:
@@ -77,7 +93,7 @@ def _compiled(*sources: str) -> tuple[Template, ...]:
 
 
 def load_prompts(directory: Path | None = None) -> PromptSet:
-    """Load ``system.j2`` and ``user.j2`` from ``directory`` (default: the packaged ``prompts/``).
+    """Load ``system.j2``, ``user.j2`` and ``reask.j2`` from ``directory`` (default: the packaged ``prompts/``).
 
     >>> load_prompts().version  # doctest: +SKIP
     '5f2c0e9a1b7d'

@@ -9,20 +9,18 @@ Two layers share these classes:
 * :class:`Digest` is what khabar returns: the draft's facts after grounding,
   plus the detected language and the :class:`Provenance` of the call.
 
-When instructor validates a draft with a validation context holding the
-article (``{"article": text}``), every fact's evidence is checked against it
-and the draft is rejected, so that instructor re-asks the model with the
-reasons. Without a context, the draft validates structurally only.
+The classes only describe shapes: checking a draft against its article is
+the pipeline's verification stage (:func:`khabar.core.grounding.verify`), not a
+validator hidden here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from contextvars import ContextVar
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 __all__ = [
@@ -43,12 +41,6 @@ __all__ = [
 ]
 
 Span = tuple[int, int]
-
-# The article a draft is being validated against, for the duration of one model call.
-# A context variable rather than instructor's ``context=``: instructor also renders
-# every message as a Jinja template with that context, which would execute any
-# ``{{ }}`` an article contains.
-grounding_article: ContextVar[str | None] = ContextVar("grounding_article", default=None)
 
 FACT_FIELDS = ("people", "organizations", "locations", "dates", "numbers", "quotes", "sources")
 
@@ -165,28 +157,6 @@ class DigestDraft(BaseModel):
     quotes: list[Quote] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _grounded_in_article(self, info: ValidationInfo) -> DigestDraft:
-        # Only when an article is given (pydantic validation context, or the pipeline's
-        # context variable): this turns an invented excerpt into a re-ask with reasons.
-        context = info.context if info else None
-        article = context.get("article") if isinstance(context, dict) else None
-        if article is None:
-            article = grounding_article.get()
-        if article is None:
-            return self
-        from khabar.core.grounding import check_draft
-
-        problems = check_draft(self, article)
-        if problems:
-            lines = "\n".join(f"- {p}" for p in problems[:20])
-            raise ValueError(
-                "These facts are not supported by the article text. Each `evidence` must be "
-                "copied verbatim from the article, and numbers must match its digits. "
-                f"Fix or remove them:\n{lines}"
-            )
-        return self
-
     def facts(self) -> dict[str, list[_Fact]]:
         """The fact lists by field name."""
         return {name: list(getattr(self, name)) for name in FACT_FIELDS}
@@ -221,6 +191,7 @@ class Provenance(BaseModel):
     khabar_version: str
     cache_hit: bool = False
     attempts: int = 1
+    reasks: int = 0
     transport_retries: int = 0
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
@@ -230,6 +201,7 @@ class Provenance(BaseModel):
     dropped: list[DroppedFact] = Field(default_factory=list)
     stripped: list[StrippedBlock] = Field(default_factory=list)
     truncated: bool = False
+    plumbing: bool = False
     warnings: list[str] = Field(default_factory=list)
 
 

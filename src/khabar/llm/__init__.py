@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
-from .backend import Backend, build_backend, pick_mode, public_endpoint
+from .backend import Answer, Backend, Limits, guess_provider, pick_mode, public_endpoint
+from .factory import build_backend
 
-__all__ = ["Backend", "build_backend", "pick_mode", "public_endpoint"]
+__all__ = [
+    "Answer",
+    "Backend",
+    "Limits",
+    "build_backend",
+    "guess_provider",
+    "pick_mode",
+    "public_endpoint",
+]

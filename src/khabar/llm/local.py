@@ -36,8 +36,13 @@ import httpx2
 from khabar.config import Settings
 from khabar.errors import ConfigError
 
+from .backend import Limits
+from .openai_compat import OpenAICompatibleBackend
+
 __all__ = [
+    "PLUMBING_LIMITS",
     "PLUMBING_MAX_TOKENS",
+    "EmbeddedBackend",
     "LocalLlamaTransport",
     "LocalModelChoice",
     "bundled_model_path",
@@ -343,3 +348,41 @@ def _error(status: int, message: str) -> httpx2.Response:
     return httpx2.Response(
         status, json={"error": {"message": message, "type": "invalid_request_error"}}
     )
+
+
+@dataclass
+class EmbeddedBackend(OpenAICompatibleBackend):
+    """The OpenAI-compatible stack over an in-process llama.cpp model.
+
+    Unlike a remote endpoint it knows its context window and its tokenizer, so
+    the pipeline can fit an article to it; the bundled plumbing model also
+    caps its answers and allows no re-asks (see :data:`PLUMBING_LIMITS`).
+    """
+
+    local: LocalModelChoice | None = None
+    transport: LocalLlamaTransport | None = None
+    n_ctx: int | None = None
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            **super().identity(),
+            "local_model": str(self.local.path) if self.local else None,
+            "local_n_ctx": self.n_ctx,
+        }
+
+    def describe(self) -> str:
+        if self.local is None:
+            return super().describe()
+        kind = "bundled plumbing model" if self.local.plumbing else self.local.origin
+        return f"{self.local.name} (llama.cpp in-process, {kind})"
+
+    def context_size(self) -> int | None:
+        return self.transport.context_size if self.transport is not None else None
+
+    def count_tokens(self, text: str) -> int | None:
+        return self.transport.count_tokens(text) if self.transport is not None else None
+
+
+# The bundled 135M model loops to any token limit and a second try costs a minute on
+# 2 cores and fixes nothing: answers capped, no re-asks.
+PLUMBING_LIMITS = Limits(max_tokens=PLUMBING_MAX_TOKENS, max_reasks=0, plumbing=True)

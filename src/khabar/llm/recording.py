@@ -11,7 +11,6 @@ never reach a cassette, and every file is passed through :func:`redact`.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -22,21 +21,13 @@ from typing import Any
 
 import httpx2
 
+from khabar.config import secure_dir
 from khabar.errors import RecordingMissingError, redact
-from khabar.llm.retry import RETRY_STATUSES, call_stats
+from khabar.llm.retry import call_stats, should_retry
 
 __all__ = ["RecordingTransport", "ReplayTransport", "request_key", "secure_dir"]
 
 CASSETTE_FORMAT = 1
-
-
-def secure_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by the user only."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # A shared directory we don't own stays as it is; its files are still 0600.
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o700)
-    return path
 
 
 def _endpoint(request: httpx2.Request) -> str:
@@ -92,7 +83,7 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
         await response.aread()
         # What the retry layer above us retries is transient and never recorded; a
         # definite answer (200, or a 4xx such as "prompt exceeds the context") is.
-        if response.status_code in RETRY_STATUSES:
+        if should_retry(response):
             return response
         body = _body(request)
         endpoint = _endpoint(request)

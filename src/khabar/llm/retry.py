@@ -2,8 +2,18 @@
 
 Retrying at the HTTP transport keeps the three retry loops apart: the openai
 client's own retries are switched off (``max_retries=0``), instructor only
-re-asks on validation failures, and this layer alone retries 429, 5xx,
-timeouts, dropped connections and truncated bodies. Attempts never multiply.
+re-asks answers that do not parse, the pipeline re-asks answers that fail
+verification, and this layer alone retries what the endpoint failed to answer.
+Attempts never multiply.
+
+*Which* responses are retried, and how ``Retry-After`` is read, is the openai
+SDK's decision, not ours: :func:`should_retry` and :func:`retry_after_seconds`
+follow its rules (``x-should-retry`` first, then 408, 409, 429 and 5xx; no
+retry when the server asks for more than two minutes; ``retry-after-ms``, then
+``retry-after`` as seconds or an HTTP date), and ``tests/test_retry.py`` checks
+them against the SDK's own functions on a table of responses, so an SDK that
+changes its mind fails our tests. What khabar adds: a shared rate gate,
+retries of bodies cut off mid-JSON, and counts for provenance.
 
 A 429 with ``Retry-After`` also closes a :class:`RateGate` shared by every
 request of a run, so a rate limit slows the whole batch down instead of each
@@ -17,6 +27,7 @@ import contextvars
 import email.utils
 import json
 import logging
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -36,11 +47,13 @@ __all__ = [
     "RetryTransport",
     "call_stats",
     "retry_after_seconds",
+    "should_retry",
 ]
 
 logger = logging.getLogger("khabar")
 
-RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+# The openai SDK's ceiling: a server asking for a longer wait is not retried.
+MAX_RETRY_AFTER = 120.0
 
 
 @dataclass
@@ -74,25 +87,48 @@ class RetryPolicy:
 
 
 def retry_after_seconds(headers: httpx2.Headers) -> float | None:
-    """Seconds the server asked us to wait (``Retry-After`` as seconds or an HTTP date)."""
+    """Seconds the server asked us to wait: ``retry-after-ms``, then ``Retry-After`` (seconds or an HTTP date)."""
     value = headers.get("retry-after-ms")
-    if value:
+    if value is not None:
         try:
-            return max(0.0, float(value) / 1000)
+            return float(value) / 1000
         except ValueError:
             pass
     value = headers.get("retry-after")
-    if not value:
+    if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        return float(value)
     except ValueError:
         pass
     try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (ValueError, TypeError):
+        parsed = email.utils.parsedate_tz(value)
+        if parsed is None:
+            return None
+        return float(email.utils.mktime_tz(parsed) - time.time())
+    except (TypeError, ValueError, OverflowError, OSError):
         return None
-    return max(0.0, parsed.timestamp() - time.time())
+
+
+def should_retry(response: httpx2.Response) -> bool:
+    """Whether the openai SDK would retry ``response``; see the module docstring."""
+    retry_after = retry_after_seconds(response.headers)
+    if retry_after is not None and math.isfinite(retry_after) and retry_after > MAX_RETRY_AFTER:
+        return False
+    header = response.headers.get("x-should-retry")
+    if header == "true":
+        return True
+    if header == "false":
+        return False
+    return response.status_code in (408, 409, 429) or response.status_code >= 500
+
+
+def _server_wait(headers: httpx2.Headers) -> float | None:
+    """The wait the server asked for, when the SDK would honour it (0 < wait <= 2 min)."""
+    wait = retry_after_seconds(headers)
+    if wait is not None and math.isfinite(wait) and 0 < wait <= MAX_RETRY_AFTER:
+        return wait
+    return None
 
 
 class RateGate:
@@ -174,8 +210,8 @@ class RetryTransport(httpx2.AsyncBaseTransport):
             await response.aclose()
         if stats is not None:
             stats.statuses.append(response.status_code)
-        if response.status_code in RETRY_STATUSES:
-            retry_after = retry_after_seconds(response.headers)
+        if should_retry(response):
+            retry_after = _server_wait(response.headers)
             if response.status_code == 429 and retry_after:
                 self.gate.close_for(min(retry_after, self.policy.max_wait))
             raise _RetryableStatus(response, retry_after)

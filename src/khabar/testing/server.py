@@ -20,257 +20,26 @@ answers for any article. A :class:`FaultPlan` injects faults at given rates.
 from __future__ import annotations
 
 import argparse
-import collections
 import contextlib
 import json
-import random
-import re
 import socket
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = [
-    "FakeOpenAI",
-    "FaultPlan",
-    "RecordedRequest",
-    "Reply",
-    "digest_dict",
-    "echo_digest_responder",
-]
+from .replies import (
+    FaultPlan,
+    RecordedRequest,
+    Reply,
+    ReplySource,
+    completion,
+    echo_digest_responder,
+)
 
-FACT_LISTS = ("people", "organizations", "locations", "dates", "numbers", "quotes", "sources")
-
-
-def digest_dict(**overrides: Any) -> dict[str, Any]:
-    """A minimal schema-valid digest answer; override any field."""
-    data: dict[str, Any] = {
-        "title_en": "Title",
-        "title_src": "عنوان",
-        "summary_en": "A summary.",
-        "summary_src": "ملخص.",
-    }
-    for name in FACT_LISTS:
-        data[name] = []
-    data.update(overrides)
-    return data
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One scripted answer. Build with the class methods."""
-
-    kind: str
-    data: Any = None
-    code: int = 200
-    retry_after: float | None = None
-    seconds: float = 0.0
-
-    @classmethod
-    def digest(cls, data: dict[str, Any]) -> Reply:
-        """A normal completion carrying ``data`` (as a tool call when tools were requested)."""
-        return cls("ok", data=json.dumps(data, ensure_ascii=False))
-
-    @classmethod
-    def text(cls, content: str) -> Reply:
-        """A completion carrying ``content`` as-is (e.g. malformed JSON)."""
-        return cls("text", data=content)
-
-    @classmethod
-    def status(
-        cls, code: int, *, retry_after: float | None = None, body: dict[str, Any] | None = None
-    ) -> Reply:
-        """An error response in OpenAI's error shape, with Retry-After when given."""
-        return cls(str(code), data=body, code=code, retry_after=retry_after)
-
-    @classmethod
-    def stall(cls, seconds: float) -> Reply:
-        """Wait ``seconds`` before answering (trips client timeouts)."""
-        return cls("stall", seconds=seconds)
-
-    @classmethod
-    def drop(cls) -> Reply:
-        """Send headers and half the body, then close the connection."""
-        return cls("drop")
-
-    @classmethod
-    def truncated(cls) -> Reply:
-        """A 200 whose JSON body is cut in half, with a matching Content-Length."""
-        return cls("truncated")
-
-
-@dataclass
-class FaultPlan:
-    """Per-request fault probabilities, drawn from a seeded generator (reproducible runs)."""
-
-    rate_429: float = 0.0
-    rate_429_no_retry_after: float = 0.0
-    rate_500: float = 0.0
-    rate_502: float = 0.0
-    rate_503: float = 0.0
-    rate_stall: float = 0.0
-    rate_drop: float = 0.0
-    rate_truncated: float = 0.0
-    rate_schema_break: float = 0.0
-    rate_ungrounded: float = 0.0
-    retry_after: float = 0.2
-    stall_seconds: float = 3.0
-    seed: int = 0
-    _rng: random.Random = field(default_factory=random.Random, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def __post_init__(self) -> None:
-        self._rng = random.Random(self.seed)
-
-    @classmethod
-    def uniform(cls, total: float, *, seed: int = 0, **extra: Any) -> FaultPlan:
-        """Split ``total`` evenly over every fault kind."""
-        kinds = [f.name for f in fields(cls) if f.name.startswith("rate_")]
-        rates: dict[str, Any] = {k: total / len(kinds) for k in kinds}
-        return cls(**rates, seed=seed, **extra)
-
-    def draw(self) -> str:
-        """The kind of reply for the next request ("ok" or a fault name)."""
-        with self._lock:
-            x = self._rng.random()
-        for f in fields(self):
-            if f.name.startswith("rate_"):
-                rate = getattr(self, f.name)
-                if x < rate:
-                    return f.name[5:]
-                x -= rate
-        return "ok"
-
-
-@dataclass
-class RecordedRequest:
-    """One request the server received."""
-
-    path: str
-    body: dict[str, Any]
-    headers: dict[str, str]
-    reply_kind: str = "ok"
-
-
-_ARTICLE = re.compile(r"^<article>\n(.*?)\n</article>", re.S | re.M)
-_NUMBER = re.compile(r"[0-9٠-٩۰-۹]+(?:[.,٫][0-9٠-٩۰-۹]+)?")
-
-
-def _article_of(body: dict[str, Any]) -> str | None:
-    for message in body.get("messages", []):
-        if message.get("role") == "user" and isinstance(message.get("content"), str):
-            match = _ARTICLE.search(message["content"])
-            if match:
-                return match.group(1)
-    return None
-
-
-def _value_of(digits: str, evidence: str) -> float:
-    # Read the number the way khabar's grounding does ("2.4 مليار" is 2.4e9), so that
-    # synthetic answers are grounded and benchmarks measure throughput, not re-asks.
-    from khabar.core.grounding import parse_numbers
-    from khabar.core.text import to_ascii_digits
-
-    plain = to_ascii_digits(digits).replace(",", "")
-    for parsed in parse_numbers(evidence):
-        if plain in to_ascii_digits(parsed.text).replace(",", ""):
-            return parsed.value
-    return float(plain.replace("٫", "."))
-
-
-def echo_digest_responder(body: dict[str, Any]) -> Reply:
-    """SYNTHETIC answers (not a model): a digest whose evidence is copied from the article."""
-    article = _article_of(body)
-    if article is None:
-        return Reply.status(400, body={"error": {"message": "no <article> block in the request"}})
-    lines = [line.strip() for line in article.splitlines() if line.strip()]
-    first_sentence = re.split(r"(?<=[.!؟?])\s", lines[0])[0] if lines else article[:80]
-    data = digest_dict(
-        title_en="Synthetic digest",
-        title_src=lines[0][:80] if lines else "",
-        summary_en="A synthetic summary produced by khabar's fake server, not by a model.",
-        summary_src=first_sentence,
-    )
-    for match in _NUMBER.finditer(article):
-        if article[max(0, match.start() - 1) : match.start()] == "[":
-            continue  # benchmark index lines ("[12]") are not article content
-        line_start = article.rfind("\n", 0, match.start()) + 1
-        line_end = article.find("\n", match.end())
-        line_end = len(article) if line_end == -1 else line_end
-        evidence = article[
-            max(line_start, match.start() - 40) : min(line_end, match.end() + 40)
-        ].strip()
-        data["numbers"] = [
-            {
-                "value": _value_of(match.group(), evidence),
-                "unit": None,
-                "counts": "a number in the article",
-                "evidence": evidence,
-            }
-        ]
-        break
-    return Reply.digest(data)
-
-
-def _schema_break() -> Reply:
-    return Reply.digest({"title_en": "broken", "people": "not a list"})
-
-
-def _ungrounded() -> Reply:
-    return Reply.digest(
-        digest_dict(
-            people=[
-                {
-                    "name_en": "Nobody",
-                    "name_src": "لا أحد",
-                    "role": None,
-                    "evidence": "هذه الجملة ليست في المقال على الإطلاق",
-                }
-            ]
-        )
-    )
-
-
-def _completion(body: dict[str, Any], content: str) -> dict[str, Any]:
-    message: dict[str, Any]
-    tools = body.get("tools")
-    if tools:
-        choice = body.get("tool_choice")
-        name = (
-            choice["function"]["name"]
-            if isinstance(choice, dict) and "function" in choice
-            else tools[0]["function"]["name"]
-        )
-        message = {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "call_fake",
-                    "type": "function",
-                    "function": {"name": name, "arguments": content},
-                }
-            ],
-        }
-        finish = "tool_calls"
-    else:
-        message = {"role": "assistant", "content": content}
-        finish = "stop"
-    prompt_chars = sum(len(str(m.get("content") or "")) for m in body.get("messages", []))
-    usage = {"prompt_tokens": prompt_chars // 4 + 1, "completion_tokens": len(content) // 4 + 1}
-    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-    return {
-        "id": "chatcmpl-fake",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": body.get("model", "fake-model"),
-        "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
-        "usage": usage,
-    }
+__all__ = ["FakeOpenAI", "main"]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -312,8 +81,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, b'{"error": {"message": "invalid JSON body"}}')
             return
         owner = self.server.owner
-        reply = owner._next_reply(body)
-        owner._record(
+        reply = owner.next_reply(body)
+        owner.record(
             RecordedRequest(
                 self.path, body, {k.lower(): v for k, v in self.headers.items()}, reply.kind
             )
@@ -329,11 +98,11 @@ class _Handler(BaseHTTPRequestHandler):
             reply = echo_digest_responder(body)
             kind = reply.kind
         if kind in ("ok", "text"):
-            self._send(200, json.dumps(_completion(body, reply.data), ensure_ascii=False).encode())
+            self._send(200, json.dumps(completion(body, reply.data), ensure_ascii=False).encode())
             return
         if kind == "drop":
             payload = json.dumps(
-                _completion(body, echo_digest_responder(body).data or "{}")
+                completion(body, echo_digest_responder(body).data or "{}")
             ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -347,7 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if kind == "truncated":
             payload = json.dumps(
-                _completion(body, echo_digest_responder(body).data or "{}")
+                completion(body, echo_digest_responder(body).data or "{}")
             ).encode()
             self._send(200, payload[: len(payload) // 2])
             return
@@ -371,8 +140,13 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class FakeOpenAI:
-    """A real OpenAI-compatible HTTP server on 127.0.0.1 (see the module docstring)."""
+class FakeOpenAI(ReplySource):
+    """A real OpenAI-compatible HTTP server on 127.0.0.1 (see the module docstring).
+
+    For faults that need a real socket (a dropped connection, a stall that trips
+    a client timeout) and for benchmarks; scripted answers alone are served
+    in-process by :class:`~khabar.testing.MockTransport`.
+    """
 
     def __init__(
         self,
@@ -383,13 +157,9 @@ class FakeOpenAI:
         seed: int = 0,
         port: int = 0,
     ) -> None:
-        self.responder = responder or echo_digest_responder
+        super().__init__(responder, faults=faults)
         self.latency = latency
-        self.faults = faults
         self.seed = seed
-        self.requests: list[RecordedRequest] = []
-        self._script: collections.deque[Reply] = collections.deque()
-        self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.owner = self
         self._thread: threading.Thread | None = None
@@ -401,50 +171,6 @@ class FakeOpenAI:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
-
-    def script(self, *replies: Reply) -> None:
-        """Queue replies, served one per request before the responder is used."""
-        with self._lock:
-            self._script.extend(replies)
-
-    def reset(self) -> None:
-        """Forget requests and scripted replies (faults stay)."""
-        with self._lock:
-            self.requests.clear()
-            self._script.clear()
-
-    def calls_by_kind(self) -> collections.Counter[str]:
-        with self._lock:
-            return collections.Counter(r.reply_kind for r in self.requests)
-
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
-
-    def _next_reply(self, body: dict[str, Any]) -> Reply:
-        with self._lock:
-            if self._script:
-                return self._script.popleft()
-        if self.faults is not None:
-            kind = self.faults.draw()
-            plan = self.faults
-            if kind == "429":
-                return Reply("429", code=429, retry_after=plan.retry_after)
-            if kind == "429_no_retry_after":
-                return Reply("429_no_retry_after", code=429)
-            if kind in ("500", "502", "503"):
-                return Reply(kind, code=int(kind))
-            if kind == "stall":
-                return Reply.stall(plan.stall_seconds)
-            if kind == "drop":
-                return Reply.drop()
-            if kind == "truncated":
-                return Reply.truncated()
-            if kind == "schema_break":
-                return Reply("schema_break", data=_schema_break().data)
-            if kind == "ungrounded":
-                return Reply("ungrounded", data=_ungrounded().data)
-        return self.responder(body)
 
     def start(self) -> FakeOpenAI:
         self._thread = threading.Thread(

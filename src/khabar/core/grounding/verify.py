@@ -1,18 +1,27 @@
-"""Verification: every fact of a draft checked against the article, in one pass."""
+"""Verification: the pipeline's stage that checks a draft against its article, in one pass.
+
+:func:`verify` checks every fact once: its evidence is located in the article
+(:func:`~khabar.core.grounding.locate`), a name must be written there, a quote
+must be verbatim, a number must agree with its evidence and a date must be
+written in the article. It returns the draft with only the verified facts
+(spans and parsed dates filled by code, whatever the model claimed), the
+dropped facts with their reasons, and one problem line per dropped fact: the
+text the pipeline sends back to the model when it re-asks.
+
+Pure functions of their arguments.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from ..digest import FACT_FIELDS, DateFact, DigestDraft, DroppedFact, NumberFact, Quote
+from ..digest import FACT_FIELDS, DateFact, DigestDraft, DroppedFact, NumberFact, Quote, Span
 from .dates import parse_date
 from .locate import contains, locate
 from .numbers import _unit_problem, number_matches, parse_numbers
 
-# ---------------------------------------------------------------------------------------
-# Checking a draft
-# ---------------------------------------------------------------------------------------
+__all__ = ["GroundingResult", "Verification", "check_draft", "fact_problem", "ground", "verify"]
 
 
 def _name_of(fact: Any) -> str:
@@ -23,73 +32,89 @@ def _name_of(fact: Any) -> str:
     return str(fact.evidence)[:60]
 
 
-def fact_problem(fact: Any, article: str) -> str | None:
-    """Why ``fact`` is not supported by ``article``, or None when it is."""
+def _check(fact: Any, article: str) -> tuple[Span | None, str | None]:
+    """The evidence's span in ``article`` and why ``fact`` is not supported (None when it is)."""
     evidence = (fact.evidence or "").strip()
     if not evidence:
-        return "its evidence is empty"
-    if locate(evidence, article) is None:
-        return f"its evidence is not in the article: {evidence[:80]!r}"
+        return None, "its evidence is empty"
+    span = locate(evidence, article)
+    if span is None:
+        return None, f"its evidence is not in the article: {evidence[:80]!r}"
     name_src = getattr(fact, "name_src", None)
     if name_src is not None and not contains(article, name_src):
-        return f"the name {name_src!r} is not written in the article"
+        return span, f"the name {name_src!r} is not written in the article"
     if isinstance(fact, Quote) and locate(fact.text_src, article) is None:
-        return f"the quotation is not verbatim in the article: {fact.text_src[:80]!r}"
+        return span, f"the quotation is not verbatim in the article: {fact.text_src[:80]!r}"
     if isinstance(fact, NumberFact):
         if not number_matches(fact.value, evidence):
             stated = ", ".join(f"{n.value:g}" for n in parse_numbers(evidence)) or "no number"
-            return f"the value {fact.value:g} is not what the evidence states ({stated})"
+            return span, f"the value {fact.value:g} is not what the evidence states ({stated})"
         problem = _unit_problem(fact)
         if problem:
-            return problem
+            return span, problem
     if isinstance(fact, DateFact) and not contains(article, fact.text):
-        return f"the date {fact.text!r} is not written in the article"
-    return None
+        return span, f"the date {fact.text!r} is not written in the article"
+    return span, None
 
 
-def check_draft(draft: DigestDraft, article: str) -> list[str]:
-    """Every problem of ``draft`` against ``article``, one line each (empty when all is verified).
-
-    These lines are what instructor sends back to the model when it re-asks.
-    """
-    problems: list[str] = []
-    for field in FACT_FIELDS:
-        for i, fact in enumerate(getattr(draft, field)):
-            problem = fact_problem(fact, article)
-            if problem:
-                problems.append(f"{field}[{i}] ({_name_of(fact)}): {problem}")
-    return problems
+def fact_problem(fact: Any, article: str) -> str | None:
+    """Why ``fact`` is not supported by ``article``, or None when it is."""
+    return _check(fact, article)[1]
 
 
 @dataclass(frozen=True)
-class GroundingResult:
-    """A draft with only verified facts (spans and dates filled), what was dropped, and how many stayed."""
+class Verification:
+    """What :func:`verify` found.
+
+    ``draft`` keeps only the verified facts (spans and parsed dates filled);
+    ``dropped`` holds every other fact with its reason; ``problems`` says the
+    same as one line per dropped fact, for a re-ask.
+    """
 
     draft: DigestDraft
     dropped: list[DroppedFact]
+    problems: list[str]
     verified: int
 
+    @property
+    def ok(self) -> bool:
+        """True when nothing was dropped."""
+        return not self.dropped
 
-def ground(draft: DigestDraft, article: str) -> GroundingResult:
-    """Keep the facts of ``draft`` that ``article`` supports; fill spans and parsed dates.
 
-    Facts that fail are returned as :class:`~khabar.core.digest.DroppedFact` with
-    the reason, never silently lost. Dates get their calendar, parts and ISO
-    form from :func:`parse_date`, whatever the model claimed.
+# The name this result had before verification was a pipeline stage.
+GroundingResult = Verification
+
+
+def verify(draft: DigestDraft, article: str) -> Verification:
+    """Check every fact of ``draft`` against ``article`` once; keep what holds.
+
+    Facts that fail are returned as :class:`~khabar.core.digest.DroppedFact`
+    with the reason, never silently lost. Dates get their calendar, parts and
+    ISO form from :func:`parse_date`, whatever the model claimed.
+
+    >>> from khabar.core.digest import DigestDraft
+    >>> d = DigestDraft(title_en="t", title_src="t", summary_en="s", summary_src="s",
+    ...     people=[{"name_en": "X", "name_src": "لا أحد", "evidence": "جملة ليست في المقال"}])
+    >>> result = verify(d, "قال الأمين العام إن الحلف مستعد.")
+    >>> result.verified, len(result.dropped), result.problems[0][:22]
+    (0, 1, 'people[0] (لا أحد): its')
     """
     updates: dict[str, list[Any]] = {}
     dropped: list[DroppedFact] = []
+    problems: list[str] = []
     verified = 0
     for field in FACT_FIELDS:
         kept: list[Any] = []
-        for fact in getattr(draft, field):
-            problem = fact_problem(fact, article)
+        for i, fact in enumerate(getattr(draft, field)):
+            span, problem = _check(fact, article)
             if problem:
                 dropped.append(
                     DroppedFact(field=field, fact=fact.model_dump(exclude={"span"}), reason=problem)
                 )
+                problems.append(f"{field}[{i}] ({_name_of(fact)}): {problem}")
                 continue
-            changes: dict[str, Any] = {"span": locate(fact.evidence, article)}
+            changes: dict[str, Any] = {"span": span}
             if isinstance(fact, DateFact):
                 parts = parse_date(fact.text)
                 changes.update(
@@ -102,4 +127,14 @@ def ground(draft: DigestDraft, article: str) -> GroundingResult:
             kept.append(fact.model_copy(update=changes))
             verified += 1
         updates[field] = kept
-    return GroundingResult(draft.model_copy(update=updates), dropped, verified)
+    return Verification(draft.model_copy(update=updates), dropped, problems, verified)
+
+
+def check_draft(draft: DigestDraft, article: str) -> list[str]:
+    """Every problem of ``draft`` against ``article``, one line each (empty when all is verified)."""
+    return verify(draft, article).problems
+
+
+def ground(draft: DigestDraft, article: str) -> Verification:
+    """Keep the facts of ``draft`` that ``article`` supports (same as :func:`verify`)."""
+    return verify(draft, article)

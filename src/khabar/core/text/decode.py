@@ -67,7 +67,7 @@ def decode_bytes(data: bytes, *, source: str) -> Decoded:
     >>> decode_bytes("خبر عاجل".encode("cp1256"), source="b.txt").encoding
     'windows-1256'
     """
-    from .errors import BinaryInputError, DecodeError
+    from khabar.errors import BinaryInputError, DecodeError
 
     for magic, what in _MAGIC:
         if data.startswith(magic):

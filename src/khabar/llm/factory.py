@@ -1,0 +1,155 @@
+"""Build the backend that ``settings`` describe: which endpoint, which transport, which mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from khabar.config import Settings
+from khabar.errors import ConfigError
+from khabar.redaction import register_secret
+
+from .backend import Backend, Limits, guess_provider, pick_mode, public_endpoint
+from .openai_compat import OpenAICompatibleBackend
+from .recording import RecordingTransport, ReplayTransport
+from .retry import RateGate, RetryPolicy, RetryTransport
+
+__all__ = ["build_backend"]
+
+LOCAL_BASE_URL = "http://local.khabar/v1"
+
+
+def _http_client(
+    settings: Settings, base: httpx2.AsyncBaseTransport, gate: RateGate | None
+) -> httpx2.AsyncClient:
+    policy = RetryPolicy(
+        max_retries=settings.max_transport_retries,
+        base_wait=settings.retry_base_wait,
+        max_wait=settings.retry_max_wait,
+    )
+    return httpx2.AsyncClient(
+        transport=RetryTransport(base, policy, gate),
+        timeout=httpx2.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
+    )
+
+
+def build_backend(
+    settings: Settings,
+    *,
+    transport: httpx2.AsyncBaseTransport | None = None,
+    record_dir: Path | None = None,
+    replay_dir: Path | None = None,
+    gate: RateGate | None = None,
+    model_label: str | None = None,
+) -> Backend:
+    """Build the backend for ``settings``.
+
+    ``transport`` replaces the network (tests: :class:`khabar.testing.MockTransport`);
+    ``replay_dir`` serves recordings instead of any model; ``record_dir`` writes
+    every exchange.
+    """
+    import instructor
+    import openai
+
+    provider = "replay" if replay_dir is not None else guess_provider(settings)
+    mode = pick_mode(settings, provider)
+    api_key = settings.api_key_value()
+    register_secret(api_key)
+
+    replay = ReplayTransport(replay_dir) if replay_dir is not None else None
+    local_parts: dict[str, Any] = {}
+    limits = Limits()
+    warnings: list[str] = []
+    base: httpx2.AsyncBaseTransport
+    if replay is not None:
+        base = replay
+    elif transport is not None:
+        base = transport
+    elif provider == "local":
+        from .local import PLUMBING_LIMITS, LocalLlamaTransport, resolve_local_model
+
+        choice = resolve_local_model(settings)
+        local_transport = LocalLlamaTransport(
+            choice,
+            n_ctx=settings.local_n_ctx,
+            n_threads=settings.local_threads,
+            repeat_penalty=settings.local_repeat_penalty,
+        )
+        base = local_transport
+        local_parts = {"local": choice, "transport": local_transport, "n_ctx": settings.local_n_ctx}
+        if choice.plumbing:
+            limits = PLUMBING_LIMITS
+            warnings.append(
+                f"plumbing model: {choice.name} is a tiny English-only model bundled "
+                "to prove the pipeline runs; its digests of Arabic and Persian are not meaningful "
+                f"(its answers are capped at {limits.max_tokens} tokens, with no re-asks)."
+            )
+    else:
+        # The pool is the transport's: `limits=` on a client that is given a transport is ignored.
+        width = max(settings.concurrency, 1)
+        base = httpx2.AsyncHTTPTransport(
+            retries=0,
+            limits=httpx2.Limits(max_connections=width, max_keepalive_connections=width),
+        )
+
+    if provider == "local":
+        choice_name = local_parts["local"].name if local_parts else "local"
+        model = settings.model or choice_name
+        base_url = LOCAL_BASE_URL
+    else:
+        if not settings.model:
+            raise ConfigError(
+                "no model configured for the endpoint",
+                hint="Set KHABAR_MODEL (e.g. gpt-4o-mini, qwen2.5:7b).",
+            )
+        model = settings.model
+        base_url = settings.base_url or "https://api.openai.com/v1"
+
+    recorder = None
+    if record_dir is not None and replay is None:
+        recorder = RecordingTransport(base, record_dir, model_label or model)
+        base = recorder
+
+    # The key must be present for the openai client even when the endpoint
+    # doesn't check one (local, Ollama, vLLM): a placeholder, never logged.
+    key = api_key or ("unused" if provider != "openai" or replay or transport else None)
+    if key is None:
+        raise ConfigError(
+            "OPENAI_API_KEY is not set",
+            hint="Set OPENAI_API_KEY, or KHABAR_BASE_URL for a local server, or unset KHABAR_MODEL for the embedded model.",
+        )
+    http_client = _http_client(settings, base, gate)
+    oa: Any
+    if provider == "azure":
+        oa = openai.AsyncAzureOpenAI(
+            api_key=key,
+            azure_endpoint=settings.base_url or "",
+            api_version=settings.azure_api_version,
+            max_retries=0,
+            http_client=http_client,
+        )
+    else:
+        oa = openai.AsyncOpenAI(
+            api_key=key, base_url=base_url, max_retries=0, http_client=http_client
+        )
+    client = instructor.from_openai(oa, mode=getattr(instructor.Mode, mode))
+    common: dict[str, Any] = {
+        "client": client,
+        "openai_client": oa,
+        "http_client": http_client,
+        "model": model,
+        "provider": provider,
+        "mode": mode,
+        "endpoint": public_endpoint(base_url) if provider != "local" else None,
+        "limits": limits,
+        "warnings": tuple(warnings),
+        "replay": replay,
+        "recorder": recorder,
+    }
+    if provider == "local":
+        from .local import EmbeddedBackend
+
+        return EmbeddedBackend(**common, **local_parts)
+    return OpenAICompatibleBackend(**common)

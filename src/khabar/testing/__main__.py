@@ -1,0 +1,5 @@
+"""``python -m khabar.testing``: serve the fake OpenAI-compatible endpoint (benchmarks)."""
+
+from .server import main
+
+main()
