@@ -17,7 +17,7 @@ from khabar.core.digest import (
     Quote,
     Source,
 )
-from khabar.evals.evaluate import Gold
+from khabar.evals.gold import Gold
 
 # evals/articles/001_c7d2eb9492ec713f.txt: Zelensky and Biden's call, with an
 # appended story (Christophe Lemoine on LCI, Kursk) that is not the main story.
@@ -143,7 +143,7 @@ quotes:
 
 
 def gold_from_yaml(text: str) -> Gold:
-    """Validate gold written as YAML text, as :func:`khabar.evals.evaluate.load_gold` would."""
+    """Validate gold written as YAML text, as :func:`khabar.evals.gold.load_gold` would."""
     return Gold.model_validate(yaml.safe_load(text))
 
 

@@ -11,23 +11,16 @@ from rich.console import Console
 
 from khabar.core.digest import Digest, NumberFact, Person, Quote
 from khabar.errors import ConfigError
-from khabar.evals.evaluate import (
+from khabar.evals.gold import Gold, load_gold, load_gold_dir
+from khabar.evals.metrics import LOWER_IS_BETTER, METRICS, ArticleScore, FieldDetail, score_digest
+from khabar.evals.render import render_markdown, render_table
+from khabar.evals.report import (
     DEFAULT_TOLERANCE,
-    LOWER_IS_BETTER,
-    METRICS,
-    ArticleScore,
     EvalReport,
-    FieldDetail,
-    Gold,
     Regression,
     aggregate,
     compare,
-    load_gold,
-    load_gold_dir,
     load_report,
-    render_markdown,
-    render_table,
-    score_digest,
 )
 
 from .evalfixtures import GOLD_AR_YAML, GOLD_FA_YAML, digest_from_gold, gold_from_yaml, provenance

@@ -9,8 +9,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from khabar.cli import cli
-from khabar.evals.evaluate import load_report
 from khabar.evals.harness import run_eval
+from khabar.evals.report import load_report
 
 from .conftest import ARTICLES, REPO
 
@@ -102,3 +102,21 @@ def test_live_eval_with_the_optional_judge(tmp_path: Path) -> None:
     assert set(run.judgements) == set(run.digests) == {p.stem for p in ARTICLES.glob("*.txt")}
     assert all(not j.faithful and j.unsupported_claims for j in run.judgements.values())
     assert run.report.replay is False and run.report.provider == "vllm"
+
+
+def test_the_judge_prompt_is_a_template_and_the_article_stays_data() -> None:
+    """prompts/judge.j2 renders one message per block; `{{ }}` in the article is text."""
+    from khabar.evals.judge import judge_messages
+
+    from .test_store import digest
+
+    made = digest("a")
+    made.summary_en = "Kyiv and Washington {{ agreed }}."
+    article = "{{ 7 * 7 }} {% if true %}x{% endif %}\nline two"
+    system, user = judge_messages(article, made)
+    assert system["role"] == "system" and "faithfulness" in system["content"]
+    assert user == {
+        "role": "user",
+        "content": f"<article>\n{article}\n</article>\n\n"
+        f"<summary>\nKyiv and Washington {{{{ agreed }}}}.\n\nملخص.\n</summary>",
+    }

@@ -40,7 +40,12 @@ def records() -> list[dict[str, Any]]:
         )
     ]
     fa = digest(
-        "news/fa.txt", cache_hit=True, warnings=[PLUMBING, "article truncated to 24000 characters"]
+        "news/fa.txt",
+        model="SmolLM2-135M-Instruct.Q4_1",
+        provider="local",
+        plumbing=True,
+        cache_hit=True,
+        warnings=[PLUMBING, "article truncated to 24000 characters"],
     )
     fa.language = "fa"
     fa.summary_src = "زلنسکی به بروکسل سفر کرد."
@@ -139,3 +144,28 @@ def test_duplicates_are_marked_and_not_counted_twice() -> None:
     assert "**5 articles**: 3 summarized, 2 failed, 1 duplicate." in md
     assert "812 in / 240 out" in md
     assert "source `mirror/copy.txt` · Arabic · duplicate of `news/ar.txt`" in md
+
+
+def test_plumbing_banner_follows_the_provenance_flag_not_the_wording() -> None:
+    """Provenance's typed ``plumbing`` flag raises the banner; a warning's text does not."""
+    plain = make_record(article("news/a.txt"), digest=digest("news/a.txt"))
+    flagged: dict[str, Any] = {
+        **plain,
+        "id": "news/b.txt",
+        "digest": {
+            **plain["digest"],
+            "provenance": {**plain["digest"]["provenance"], "model": "tiny", "plumbing": True},
+        },
+    }
+    md = render_markdown([plain, flagged])
+    head = md.split("\n## ", 1)[0]
+    assert "> **⚠ Warning: plumbing model: tiny made 1 of these digests.**" in head
+    assert "they are not meaningful summaries" in head
+
+    worded = make_record(
+        article("news/c.txt"), digest=digest("news/c.txt", warnings=["plumbing model: look-alike"])
+    )
+    md = render_markdown([plain, worded])
+    assert "⚠" not in md.split("\n## ", 1)[0]
+    # Not the plumbing model: its warning is just a warning of that article.
+    assert "- plumbing model: look-alike" in md

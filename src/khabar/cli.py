@@ -299,9 +299,9 @@ def eval_command(
         raise click.UsageError("--replay and --record exclude each other")
     from rich.console import Console
 
-    from .evals.evaluate import render_markdown as eval_markdown
-    from .evals.evaluate import render_table
     from .evals.harness import run_eval
+    from .evals.render import render_markdown as eval_markdown
+    from .evals.render import render_table
 
     settings = _settings(**opts)
     result = run_eval(

@@ -299,6 +299,8 @@ class Summarizer:
         s = self.settings
         budget = self.effective_max_reasks()
         max_tokens = self.effective_max_tokens()
+        prompt_tokens: int | None = None
+        completion_tokens: int | None = None
 
         async def ask(conversation: list[dict[str, str]], retries: int) -> tuple[DigestDraft, int]:
             answer = await backend.ask(
@@ -315,8 +317,6 @@ class Summarizer:
             completion_tokens = _add(completion_tokens, answer.completion_tokens)
             return answer.value, answer.calls
 
-        prompt_tokens: int | None = None
-        completion_tokens: int | None = None
         warnings: list[str] = []
         draft, calls = await ask(messages, budget)
         result = verify(draft, article)

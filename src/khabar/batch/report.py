@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-__all__ = ["markdown_cell", "render_markdown"]
+from khabar.core.markdown import escape_html, markdown_cell
+
+__all__ = ["render_markdown"]
 
 _RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "ps", "ckb", "sd", "ug", "dv", "he", "yi"})
 _LANGUAGE_NAMES = {"ar": "Arabic", "fa": "Persian", "en": "English", "ur": "Urdu", "ps": "Pashto"}
-_PLUMBING = "plumbing model"
 
 
 def render_markdown(records: Iterable[dict[str, Any]], *, title: str = "khabar digests") -> str:
@@ -63,11 +64,15 @@ def _header(
     tokens_out = sum(p.get("completion_tokens") or 0 for p in calls if not p.get("cache_hit"))
     dropped = sum(p.get("unverified_dropped") or 0 for p in provs)
     lines: list[str] = []
-    plumbing = _unique(
-        w for p in provs for w in p.get("warnings") or [] if str(w).startswith(_PLUMBING)
-    )
-    for warning in plumbing:
-        lines += [f"> **⚠ Warning: {_inline(warning)}**", ">"]
+    # The typed flag, not a warning's wording: digests of the bundled test model are
+    # not summaries, and the reader must learn that before reading any of them.
+    plumbing = [str(p.get("model", "?")) for p in provs if p.get("plumbing")]
+    for model in _unique(plumbing):
+        count = plumbing.count(model)
+        lines += [
+            f"> **⚠ Warning: plumbing model: {_inline(model)} made {count} of these digests.**",
+            ">",
+        ]
     if plumbing:
         lines += [
             "> These digests show that the pipeline runs; they are not meaningful summaries.",
@@ -123,7 +128,7 @@ def _article(record: dict[str, Any]) -> list[str]:
     lines.append("")
     warnings = _unique(
         [str(w) for w in record.get("warnings") or []]
-        + [str(w) for w in prov.get("warnings") or [] if not str(w).startswith(_PLUMBING)]
+        + [str(w) for w in prov.get("warnings") or []]
     )
     if warnings:
         lines += ["Warnings:", "", *(f"- {_inline(w)}" for w in warnings), ""]
@@ -232,28 +237,15 @@ def _prov(record: dict[str, Any]) -> dict[str, Any]:
     return prov if isinstance(prov, dict) else {}
 
 
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _inline(value: object) -> str:
     """Text on one line (headings, list items)."""
-    return " ".join(_html(str(value)).split())
+    return " ".join(escape_html(str(value)).split())
 
 
 def _block(value: object) -> str:
     """A paragraph of text; its own line breaks are kept as Markdown line breaks."""
-    paragraphs = [" ".join(p.split()) for p in _html(str(value)).split("\n")]
+    paragraphs = [" ".join(p.split()) for p in escape_html(str(value)).split("\n")]
     return "  \n".join(p for p in paragraphs if p)
-
-
-def markdown_cell(value: object) -> str:
-    """``value`` as one Markdown table cell: HTML, ``|`` and ``\\`` escaped, lines joined
-    with ``<br>``, ``—`` when empty. The eval report uses it too."""
-    if value is None or value == "":
-        return "—"
-    text = _html(str(value)).replace("\\", "\\\\").replace("|", "\\|")
-    return "<br>".join(" ".join(line.split()) for line in text.splitlines()) or "—"
 
 
 def _row(values: Sequence[object]) -> str:
@@ -268,7 +260,7 @@ def _code(value: object) -> str:
 
 
 def _attr(value: str) -> str:
-    return _html(value).replace('"', "&quot;")
+    return escape_html(value).replace('"', "&quot;")
 
 
 def _number(value: object) -> str:

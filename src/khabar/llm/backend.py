@@ -27,6 +27,8 @@ from pydantic import BaseModel
 
 from khabar.config import Settings
 
+from .recording import RecordingTransport, ReplayTransport
+
 __all__ = [
     "Answer",
     "Backend",
@@ -92,6 +94,9 @@ class Backend(Protocol):
     endpoint: str | None
     limits: Limits
     warnings: tuple[str, ...]
+    # Set when recording (``--record``) or replaying (``--replay``) exchanges.
+    recorder: RecordingTransport | None
+    replay: ReplayTransport | None
 
     def identity(self) -> dict[str, Any]:
         """Everything about this backend that changes an answer (enters the cache key)."""
