@@ -26,9 +26,7 @@ async def run(paths: list[Path], settings: Settings) -> list[tuple[str, float, i
     async with Summarizer(settings) as s:
         started = time.perf_counter()
         backend = s.backend
-        print(
-            f"model: {backend.describe()}"
-        )
+        print(f"model: {backend.describe()}")
         for path in paths:
             t0 = time.perf_counter()
             try:

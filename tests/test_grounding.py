@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 from khabar.core.digest import DigestDraft
 from khabar.core.grounding import (
     check_draft,
-    verify,
     ground,
     locate,
     number_matches,
     parse_date,
     parse_numbers,
+    verify,
 )
 from khabar.core.text import clean_article, fold, normalize_text
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from khabar import Summarizer
-from khabar.core.digest import DigestDraft
 from khabar.errors import AuthenticationError, EmptyArticleError, TransportError
 from khabar.testing import Reply, digest_dict
 
@@ -287,7 +286,9 @@ def test_sync_summarize(server, settings_for) -> None:
     import khabar
 
     server.script(Reply.digest(good_answer()))
-    digest = khabar.summarize(ARTICLE_003, settings=settings_for(server), article_id="x", transport=server)
+    digest = khabar.summarize(
+        ARTICLE_003, settings=settings_for(server), article_id="x", transport=server
+    )
     assert digest.article_id == "x"
     assert digest.people[0].name_en == "Jens Stoltenberg"
 

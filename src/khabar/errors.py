@@ -47,6 +47,7 @@ __all__ = [
     "redact",
 ]
 
+
 class KhabarError(Exception):
     """Base class of every khabar error.
 
