@@ -61,8 +61,22 @@ def good_answer(**overrides: object) -> dict[str, object]:
     data = digest_dict(
         title_en="NATO chief pledges more support in surprise Kyiv visit",
         title_src="ستولتنبرغ يعلن مساعدة عسكرية إضافية لأوكرانيا",
-        summary_en="NATO Secretary General Jens Stoltenberg visited Kyiv and announced more military aid.",
-        summary_src="أعلن ستولتنبرغ مساعدة عسكرية إضافية لأوكرانيا خلال زيارة إلى كييف.",
+        summary_en=[
+            {
+                "text": "NATO Secretary General Jens Stoltenberg visited Kyiv and announced more military aid.",
+                "cites": [PERSON_OK["evidence"], "حيث التقى برئيسها فولوديمير زيلينسكي في كييف"],
+            },
+            {
+                "text": "Ammunition contracts worth 2.4 billion euros were signed.",
+                "cites": [NUMBER_OK["evidence"]],
+            },
+        ],
+        summary_src=[
+            {
+                "text": "أعلن ستولتنبرغ مساعدة عسكرية إضافية لأوكرانيا خلال زيارة إلى كييف.",
+                "cites": [PERSON_OK["evidence"], "حيث التقى برئيسها فولوديمير زيلينسكي في كييف"],
+            }
+        ],
         people=[PERSON_OK, PERSON_SHAPPS],
         organizations=[
             {

@@ -56,6 +56,9 @@ _EXPORTS: dict[str, str] = {
     "TransportError": "errors",
     "ModelNotFoundError": "errors",
     "ValidationFailedError": "errors",
+    "UnsupportedDigestError": "errors",
+    "CitedSentence": "core.digest",
+    "Support": "core.digest",
     "RecordingMissingError": "errors",
     "CacheError": "errors",
 }
@@ -68,6 +71,7 @@ __all__ = [
     "BatchStats",
     "BinaryInputError",
     "CacheError",
+    "CitedSentence",
     "ConfigError",
     "DateFact",
     "DecodeError",
@@ -89,7 +93,9 @@ __all__ = [
     "Settings",
     "Source",
     "Summarizer",
+    "Support",
     "TransportError",
+    "UnsupportedDigestError",
     "ValidationFailedError",
     "__version__",
     "asummarize",
@@ -121,6 +127,7 @@ if TYPE_CHECKING:
     from .batch.report import render_markdown
     from .config import Settings
     from .core.digest import (
+        CitedSentence,
         DateFact,
         Digest,
         DigestDraft,
@@ -131,6 +138,7 @@ if TYPE_CHECKING:
         Provenance,
         Quote,
         Source,
+        Support,
     )
     from .errors import (
         ArticleTooLargeError,
@@ -147,6 +155,7 @@ if TYPE_CHECKING:
         RateLimitError,
         RecordingMissingError,
         TransportError,
+        UnsupportedDigestError,
         ValidationFailedError,
     )
     from .evals.harness import run_eval

@@ -15,6 +15,7 @@ The hierarchy::
     │   ├── TransportError         5xx, timeouts, dropped connections after every retry
     │   └── ModelNotFoundError     the model (or local weights) does not exist
     ├── ValidationFailedError  the model's answer never parsed into a Digest
+    ├── UnsupportedDigestError the article supports no summary sentence and no fact
     ├── RecordingMissingError  --replay met a request with no recording
     └── CacheError             the cache directory cannot be used
 
@@ -43,6 +44,7 @@ __all__ = [
     "RateLimitError",
     "RecordingMissingError",
     "TransportError",
+    "UnsupportedDigestError",
     "ValidationFailedError",
     "redact",
 ]
@@ -161,6 +163,16 @@ class ValidationFailedError(KhabarError):
     hint = "Try a more capable model, or raise KHABAR_MAX_REASKS."
 
 
+class UnsupportedDigestError(KhabarError):
+    """Verification kept no summary sentence and no fact (or less than ``KHABAR_MIN_SUPPORT``).
+
+    The rejected digest travels in ``context["draft"]`` (JSON-ready) so that an
+    error record keeps it for inspection; the article is retried on the next run.
+    """
+
+    hint = "Try a more capable model; the rejected digest is kept in the record under `draft`."
+
+
 class RecordingMissingError(KhabarError):
     """``--replay`` met a request that has no recording."""
 
@@ -190,6 +202,7 @@ _REASONS = {
     "TransportError": "transport",
     "ModelNotFoundError": "model_not_found",
     "ValidationFailedError": "invalid_output",
+    "UnsupportedDigestError": "unsupported",
     "RecordingMissingError": "recording_missing",
     "CacheError": "cache",
 }

@@ -28,10 +28,11 @@ import httpx2
 from ._version import __version__
 from .cache import DigestCache, cache_key
 from .config import Settings
-from .core.digest import SCHEMA_VERSION, Digest, DigestDraft, Provenance
+from .core.digest import SCHEMA_VERSION, Digest, DigestDraft, Provenance, joined
 from .core.grounding import GROUNDING_VERSION, Verification, verify
-from .core.text import clean_article, detect_language, normalize_text, truncate
-from .errors import EmptyArticleError, ValidationFailedError
+from .core.text import clean_article, detect_language, fold, normalize_text, truncate
+from .core.text.placement import place_blocks
+from .errors import EmptyArticleError, UnsupportedDigestError, ValidationFailedError
 from .llm import Backend, build_backend
 from .llm.retry import CallStats, RateGate, call_stats
 from .prompts import PromptSet, load_prompts
@@ -162,11 +163,12 @@ class Summarizer:
                 )
         return text, cut
 
-    def _key(self, article: str, language: str) -> str:
+    def _key(self, article: str, language: str, title: str | None) -> str:
         s = self.settings
         return cache_key(
             article=article,
             language=language,
+            title=title,
             backend=self.backend.identity(),
             prompt=self.prompts.version,
             schema=SCHEMA_VERSION,
@@ -190,8 +192,11 @@ class Summarizer:
     ) -> Digest:
         """Summarize one article; see :func:`asummarize`."""
         warnings: list[str] = []
-        cleaned = clean_article(normalize_text(text))
-        if not cleaned.text.strip():
+        page = normalize_text(text)
+        cleaned = clean_article(page)
+        # fold() keeps letters and digits only: zero-width characters, marks and
+        # punctuation alone are no article.
+        if not fold(cleaned.text):
             raise EmptyArticleError(
                 "the article has no text left after removing page boilerplate",
                 article_id=article_id,
@@ -200,12 +205,21 @@ class Summarizer:
         backend = self.backend
         # Keyed on the text before fitting (fitting is a function of the text and of
         # settings that are in the key), so a warm rerun never loads a local model.
-        key = self._key(cleaned.text, lang)
+        key = self._key(cleaned.text, lang, title)
         cache = self.cache if use_cache else None
         if cache is not None and not refresh:
             hit = cache.get(key)
+            if hit is not None and not _still_holds(hit, cleaned.text):
+                logger.warning(
+                    "%s: a cached digest no longer matches its article (edited or corrupt "
+                    "entry); recomputing it",
+                    article_id or "article",
+                )
+                hit = None
             if hit is not None:
                 hit.article_id = article_id
+                if not self.settings.record_text:
+                    hit.text = None
                 hit.provenance.cache_hit = True
                 hit.provenance.latency_s = 0.0
                 logger.info("%s: cache hit (%s)", article_id or "article", backend.model)
@@ -219,7 +233,8 @@ class Summarizer:
         token = call_stats.set(stats)
         started = time.perf_counter()
         try:
-            outcome = await self._ask_and_verify(messages, article, article_id)
+            stripped = [(b.kind, b.text) for b in cleaned.stripped]
+            outcome = await self._ask_and_verify(messages, article, lang, stripped, article_id)
         finally:
             call_stats.reset(token)
         latency = time.perf_counter() - started
@@ -244,7 +259,15 @@ class Summarizer:
             facts_verified=result.verified,
             unverified_dropped=len(result.dropped),
             dropped=result.dropped,
-            stripped=list(cleaned.stripped),
+            dropped_sentences=result.dropped_sentences,
+            stripped=[
+                block.model_copy(update={"at": at})
+                for block, at in zip(
+                    cleaned.stripped,
+                    place_blocks(page, article, [b.text for b in cleaned.stripped]),
+                    strict=True,
+                )
+            ],
             truncated=truncated,
             plumbing=backend.limits.plumbing,
             warnings=warnings,
@@ -253,10 +276,14 @@ class Summarizer:
         digest = Digest(
             article_id=article_id,
             language=lang,
-            title_en=g.title_en,
-            title_src=g.title_src,
-            summary_en=g.summary_en,
-            summary_src=g.summary_src,
+            title_en=result.titles.get("title_en"),
+            title_src=result.titles.get("title_src"),
+            summary_en=joined(g.summary_en),
+            summary_src=joined(g.summary_src),
+            summary_en_sentences=g.summary_en,
+            summary_src_sentences=g.summary_src,
+            support=result.support,
+            text=article,
             people=g.people,
             organizations=g.organizations,
             locations=g.locations,
@@ -281,13 +308,34 @@ class Summarizer:
             result.verified,
             len(result.dropped),
         )
+        support = result.support
+        if support.status == "unsupported" or support.sentence_share < self.settings.min_support:
+            why = (
+                "no summary sentence and no fact of the model's answer is supported by the article"
+                if support.status == "unsupported"
+                else f"only {support.sentences_kept} of "
+                f"{support.sentences_kept + support.sentences_dropped} summary sentences are "
+                f"supported by the article (KHABAR_MIN_SUPPORT={self.settings.min_support:g})"
+            )
+            raise UnsupportedDigestError(
+                f"{why}; the reasons are in the record's draft",
+                article_id=article_id,
+                draft=digest.model_dump(mode="json"),
+            )
         if self.cache is not None and use_cache:
             stored = digest.model_copy(update={"article_id": None})
             self.cache.set(key, stored)
+        if not self.settings.record_text:
+            digest.text = None
         return digest
 
     async def _ask_and_verify(
-        self, messages: list[dict[str, str]], article: str, article_id: str | None
+        self,
+        messages: list[dict[str, str]],
+        article: str,
+        language: str,
+        stripped: list[tuple[str, str]],
+        article_id: str | None,
     ) -> _Outcome:
         """Ask, verify, and re-ask with the problems while re-asks remain.
 
@@ -319,7 +367,7 @@ class Summarizer:
 
         warnings: list[str] = []
         draft, calls = await ask(messages, budget)
-        result = verify(draft, article)
+        result = verify(draft, article, language=language, stripped=stripped)
         conversation = list(messages)
         while result.problems and calls - 1 < budget:
             conversation += [
@@ -334,11 +382,12 @@ class Summarizer:
                 warnings.append(f"a re-ask's answer did not parse; kept the previous one ({exc})")
                 break
             calls += more
-            result = verify(draft, article)
+            result = verify(draft, article, language=language, stripped=stripped)
         if result.problems:
             warnings.append(
                 f"answer still failed grounding after {calls} attempts; "
-                f"{len(result.dropped)} unverified facts dropped"
+                f"{len(result.dropped)} unverified facts and "
+                f"{len(result.dropped_sentences)} unsupported sentences or titles dropped"
             )
         return _Outcome(result, calls, calls - 1, prompt_tokens, completion_tokens, warnings)
 
@@ -428,3 +477,24 @@ def summarize(
             transport=transport,
         )
     )
+
+
+def _still_holds(digest: Digest, article: str) -> bool:
+    """Whether every kept fact and sentence of a cached digest still locates where it says.
+
+    A cache entry is served verbatim otherwise: a hand-edited entry with a forged
+    excerpt would come back as verified. Locating is cheap (about a millisecond).
+    """
+    from .core.grounding import locate
+
+    for facts in digest.facts().values():
+        for fact in facts:
+            if fact.span is None or locate(fact.evidence, article) != fact.span:
+                return False
+    for sentence in (*digest.summary_en_sentences, *digest.summary_src_sentences):
+        if len(sentence.spans) != len(sentence.cites):
+            return False
+        for cite, span in zip(sentence.cites, sentence.spans, strict=True):
+            if locate(cite, article) != span:
+                return False
+    return True

@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 __all__ = [
     "SCHEMA_VERSION",
+    "CitedSentence",
     "DateFact",
     "Digest",
     "DigestDraft",
     "DroppedFact",
+    "DroppedSentence",
     "NumberFact",
     "Organization",
     "Person",
@@ -37,12 +39,47 @@ __all__ = [
     "Quote",
     "Source",
     "StrippedBlock",
+    "Support",
     "schema_hash",
 ]
 
 Span = tuple[int, int]
 
 FACT_FIELDS = ("people", "organizations", "locations", "dates", "numbers", "quotes", "sources")
+SUMMARY_FIELDS = ("summary_en", "summary_src")
+TITLE_FIELDS = ("title_en", "title_src")
+
+
+class CitedSentence(BaseModel):
+    """One summary sentence and the verbatim excerpts of the article that support it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    text: str = Field(description="One sentence of the summary.")
+    cites: list[str] = Field(
+        default_factory=list,
+        description="Verbatim excerpts of the article, in its language, that state what the sentence says.",
+    )
+    spans: SkipJsonSchema[list[Span]] = Field(
+        default_factory=list,
+        description="Offsets [start, end) of each citation in the cleaned article; set by code.",
+    )
+
+
+def _sentences(value: Any) -> Any:
+    # A plain string (an older answer, a model that ignored the schema) is one sentence
+    # with no citation: it stays parseable, and verification drops it with a reason.
+    if isinstance(value, str):
+        return [{"text": value, "cites": []}] if value.strip() else []
+    return value
+
+
+CitedSentences = Annotated[list[CitedSentence], BeforeValidator(_sentences)]
+
+
+def joined(sentences: list[CitedSentence]) -> str:
+    """The sentences as one paragraph (what ``Digest.summary_en`` / ``summary_src`` hold)."""
+    return " ".join(s.text.strip() for s in sentences if s.text.strip())
 
 
 class _Fact(BaseModel):
@@ -145,9 +182,11 @@ class DigestDraft(BaseModel):
 
     title_en: str = Field(description="A headline for the main story, in English.")
     title_src: str = Field(description="The same headline in the article's language.")
-    summary_en: str = Field(description="3 to 5 sentences in English covering the main story only.")
-    summary_src: str = Field(
-        description="The same summary in the article's language (Arabic for Arabic, Persian for Persian)."
+    summary_en: CitedSentences = Field(
+        description="3 to 5 sentences in English on the main story only, each citing the article."
+    )
+    summary_src: CitedSentences = Field(
+        description="The same summary in the article's language, each sentence citing the article."
     )
     people: list[Person] = Field(default_factory=list)
     organizations: list[Organization] = Field(default_factory=list)
@@ -169,6 +208,10 @@ class StrippedBlock(BaseModel):
         description="read_also, related, source_line, donation, keywords, appended_story..."
     )
     text: str
+    at: int | None = Field(
+        default=None,
+        description="Offset in the cleaned article (Digest.text) where the block stood.",
+    )
 
 
 class DroppedFact(BaseModel):
@@ -177,6 +220,37 @@ class DroppedFact(BaseModel):
     field: str
     fact: dict[str, Any]
     reason: str
+
+
+class DroppedSentence(BaseModel):
+    """A summary sentence (or a title) that failed verification and was left out."""
+
+    field: str = Field(description="summary_en, summary_src, title_en or title_src.")
+    index: int = 0
+    text: str
+    cites: list[str] = Field(default_factory=list)
+    reason: str
+
+
+class Support(BaseModel):
+    """How much of a digest the article supports, as verified in code.
+
+    ``status`` is ``verified`` when nothing was dropped, ``unsupported`` when no
+    summary sentence and no fact held, ``partial`` otherwise.
+    """
+
+    status: Literal["verified", "partial", "unsupported"]
+    facts_kept: int = 0
+    facts_dropped: int = 0
+    sentences_kept: int = 0
+    sentences_dropped: int = 0
+    titles_dropped: int = 0
+
+    @property
+    def sentence_share(self) -> float:
+        """Kept sentences over all sentences given (1.0 when none were given)."""
+        total = self.sentences_kept + self.sentences_dropped
+        return self.sentences_kept / total if total else 1.0
 
 
 class Provenance(BaseModel):
@@ -199,6 +273,7 @@ class Provenance(BaseModel):
     facts_verified: int = 0
     unverified_dropped: int = 0
     dropped: list[DroppedFact] = Field(default_factory=list)
+    dropped_sentences: list[DroppedSentence] = Field(default_factory=list)
     stripped: list[StrippedBlock] = Field(default_factory=list)
     truncated: bool = False
     plumbing: bool = False
@@ -209,7 +284,10 @@ class Digest(BaseModel):
     """A grounded bilingual digest of one article.
 
     Every fact in it has evidence that khabar located in the article
-    (``fact.span`` gives the offsets in :attr:`text`'s cleaned form).
+    (``fact.span`` gives the offsets in the cleaned article), and every
+    sentence of the summaries cites excerpts that khabar located and checked
+    (``summary_en_sentences``; ``summary_en`` is the same sentences joined).
+    A title that failed its checks is None. ``support`` says how much held.
 
     Example::
 
@@ -221,10 +299,17 @@ class Digest(BaseModel):
 
     article_id: str | None = None
     language: str = Field(description="ISO 639-1 code of the article, detected in code.")
-    title_en: str
-    title_src: str
+    title_en: str | None
+    title_src: str | None
     summary_en: str
     summary_src: str
+    summary_en_sentences: list[CitedSentence] = Field(default_factory=list)
+    summary_src_sentences: list[CitedSentence] = Field(default_factory=list)
+    support: Support | None = None
+    text: str | None = Field(
+        default=None,
+        description="The cleaned article every span indexes (None when KHABAR_RECORD_TEXT is off).",
+    )
     people: list[Person] = Field(default_factory=list)
     organizations: list[Organization] = Field(default_factory=list)
     locations: list[Place] = Field(default_factory=list)

@@ -17,6 +17,7 @@ from .replies import (
     ReplySource,
     digest_dict,
     echo_digest_responder,
+    invented_digest_responder,
 )
 from .server import FakeOpenAI
 
@@ -29,4 +30,5 @@ __all__ = [
     "ReplySource",
     "digest_dict",
     "echo_digest_responder",
+    "invented_digest_responder",
 ]

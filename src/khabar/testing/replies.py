@@ -25,6 +25,7 @@ __all__ = [
     "completion",
     "digest_dict",
     "echo_digest_responder",
+    "invented_digest_responder",
 ]
 
 FACT_LISTS = ("people", "organizations", "locations", "dates", "numbers", "quotes", "sources")
@@ -170,8 +171,15 @@ def echo_digest_responder(body: dict[str, Any]) -> Reply:
     data = digest_dict(
         title_en="Synthetic digest",
         title_src=lines[0][:80],
-        summary_en="A synthetic summary produced by khabar's fake server, not by a model.",
-        summary_src=first_sentence,
+        # Cited like a model's sentence; worded so that khabar's checks (numbers, names,
+        # negation) find nothing to object to in a sentence that states nothing.
+        summary_en=[
+            {
+                "text": "This synthetic summary comes from a fake server, which is a test double.",
+                "cites": [first_sentence],
+            }
+        ],
+        summary_src=[{"text": first_sentence, "cites": [first_sentence]}],
     )
     for line in lines:
         match = _PLAIN_NUMBER.search(line)
@@ -188,6 +196,26 @@ def echo_digest_responder(body: dict[str, Any]) -> Reply:
         ]
         break
     return Reply.digest(data)
+
+
+def invented_digest_responder(body: dict[str, Any]) -> Reply:
+    """SYNTHETIC answers that invent every string: what a model that ignores the article returns.
+
+    Well-formed and confident, cited and sourced, and none of it in any article.
+    """
+    invented = "وقالت مصادر مطلعة إن المحادثات انتهت باتفاق شامل بين الطرفين"
+    return Reply.digest(
+        digest_dict(
+            title_en="Historic agreement signed",
+            title_src="توقيع اتفاق تاريخي",
+            summary_en=[{"text": "The two sides signed a comprehensive agreement.", "cites": [invented]}],
+            summary_src=[{"text": invented, "cites": [invented]}],
+            people=[
+                {"name_en": "Nobody", "name_src": "لا أحد", "role": None, "evidence": invented}
+            ],
+            numbers=[{"value": 42.0, "unit": None, "counts": "agreements", "evidence": invented}],
+        )
+    )
 
 
 def _schema_break() -> Reply:

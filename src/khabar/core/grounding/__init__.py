@@ -13,6 +13,7 @@ from pathlib import Path
 from .dates import DateParts, parse_date
 from .locate import MIN_EVIDENCE_CHARS, contains, locate
 from .numbers import ParsedNumber, number_matches, parse_numbers
+from .sentences import english_numbers, script_problem, sentence_problem
 from .verify import GroundingResult, Verification, check_draft, fact_problem, ground, verify
 
 __all__ = [
@@ -24,12 +25,15 @@ __all__ = [
     "Verification",
     "check_draft",
     "contains",
+    "english_numbers",
     "fact_problem",
     "ground",
     "locate",
     "number_matches",
     "parse_date",
     "parse_numbers",
+    "script_problem",
+    "sentence_problem",
     "verify",
 ]
 
