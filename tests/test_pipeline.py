@@ -322,3 +322,24 @@ def test_instructor_is_used_through_its_public_api_only() -> None:
     assert async_validators.reject_async_validators is before
     assert not getattr(before, "_khabar_remembers", False)
     assert instructor.from_openai.__module__.startswith("instructor")
+
+
+async def test_reasks_are_accounted_what_they_cost_and_what_they_won(server, settings_for) -> None:
+    bad = good_answer(people=[PERSON_INVENTED, PERSON_SHAPPS])
+    server.script(Reply.digest(bad), Reply.digest(good_answer()))
+    digest = await run(settings_for(server), transport=server)
+    p = digest.provenance
+    assert (p.attempts, p.reasks) == (2, 1)
+    # The re-ask won back Stoltenberg, and with him the sentence that names him (a name
+    # that no verified fact supported in the first answer).
+    assert p.reask_gain_facts == 1 and p.reask_gain_sentences == 1
+    # The fake endpoint's usage: a quarter of the prompt's characters, so the re-ask,
+    # which carries the first answer and the problems, costs more than the first call.
+    assert p.reask_prompt_tokens > 0 and p.reask_completion_tokens > 0
+    assert p.prompt_tokens is not None and p.reask_prompt_tokens > p.prompt_tokens / 2
+
+
+async def test_no_reask_costs_nothing_extra(server, settings_for) -> None:
+    server.script(Reply.digest(good_answer()))
+    p = (await run(settings_for(server), transport=server)).provenance
+    assert (p.reasks, p.reask_prompt_tokens, p.reask_completion_tokens) == (0, 0, 0)

@@ -55,10 +55,19 @@ class _Outcome:
     prompt_tokens: int | None
     completion_tokens: int | None
     warnings: list[str]
+    first_prompt_tokens: int | None = None
+    first_completion_tokens: int | None = None
+    gain_facts: int = 0
+    gain_sentences: int = 0
 
 
 def _add(total: int | None, more: int | None) -> int | None:
     return more if total is None else total + (more or 0)
+
+
+def _beyond(total: int | None, first: int | None) -> int:
+    """Tokens spent after the first call (0 when the endpoint reports no usage)."""
+    return max(0, (total or 0) - (first or 0)) if first is not None else 0
 
 
 class Summarizer:
@@ -252,6 +261,12 @@ class Summarizer:
             cache_hit=False,
             attempts=outcome.calls,
             reasks=outcome.reasks,
+            reask_prompt_tokens=_beyond(outcome.prompt_tokens, outcome.first_prompt_tokens),
+            reask_completion_tokens=_beyond(
+                outcome.completion_tokens, outcome.first_completion_tokens
+            ),
+            reask_gain_facts=outcome.gain_facts,
+            reask_gain_sentences=outcome.gain_sentences,
             transport_retries=stats.transport_retries,
             prompt_tokens=outcome.prompt_tokens,
             completion_tokens=outcome.completion_tokens,
@@ -349,6 +364,7 @@ class Summarizer:
         max_tokens = self.effective_max_tokens()
         prompt_tokens: int | None = None
         completion_tokens: int | None = None
+        first: tuple[int | None, int | None] | None = None
 
         async def ask(conversation: list[dict[str, str]], retries: int) -> tuple[DigestDraft, int]:
             answer = await backend.ask(
@@ -360,14 +376,17 @@ class Summarizer:
                 max_retries=retries,
                 article_id=article_id,
             )
-            nonlocal prompt_tokens, completion_tokens
+            nonlocal prompt_tokens, completion_tokens, first
             prompt_tokens = _add(prompt_tokens, answer.prompt_tokens)
             completion_tokens = _add(completion_tokens, answer.completion_tokens)
+            if first is None:
+                first = (answer.first_prompt_tokens, answer.first_completion_tokens)
             return answer.value, answer.calls
 
         warnings: list[str] = []
         draft, calls = await ask(messages, budget)
         result = verify(draft, article, language=language, stripped=stripped)
+        first_result = result
         conversation = list(messages)
         while result.problems and calls - 1 < budget:
             conversation += [
@@ -389,7 +408,19 @@ class Summarizer:
                 f"{len(result.dropped)} unverified facts and "
                 f"{len(result.dropped_sentences)} unsupported sentences or titles dropped"
             )
-        return _Outcome(result, calls, calls - 1, prompt_tokens, completion_tokens, warnings)
+        first_prompt, first_completion = first or (None, None)
+        return _Outcome(
+            result,
+            calls,
+            calls - 1,
+            prompt_tokens,
+            completion_tokens,
+            warnings,
+            first_prompt,
+            first_completion,
+            result.verified - first_result.verified,
+            result.support.sentences_kept - first_result.support.sentences_kept,
+        )
 
 
 async def asummarize(

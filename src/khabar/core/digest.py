@@ -266,6 +266,12 @@ class Provenance(BaseModel):
     cache_hit: bool = False
     attempts: int = 1
     reasks: int = 0
+    # What re-asks cost and won: tokens beyond the first call, and the change in kept
+    # facts and sentences from the first answer to the last (negative when they lost).
+    reask_prompt_tokens: int = 0
+    reask_completion_tokens: int = 0
+    reask_gain_facts: int = 0
+    reask_gain_sentences: int = 0
     transport_retries: int = 0
     prompt_tokens: int | None = None
     completion_tokens: int | None = None

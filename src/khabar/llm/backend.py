@@ -83,6 +83,9 @@ class Answer(Generic[T]):
     calls: int = 1
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    # The first call's share: what the answer would have cost without re-asks.
+    first_prompt_tokens: int | None = None
+    first_completion_tokens: int | None = None
 
 
 class Backend(Protocol):

@@ -72,6 +72,8 @@ class _CallLog:
     calls: int = 0
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    first_prompt_tokens: int | None = None
+    first_completion_tokens: int | None = None
     api_error: BaseException | None = None
 
     def response(self, response: Any) -> None:
@@ -81,6 +83,8 @@ class _CallLog:
             value = getattr(usage, name, None)
             if isinstance(value, int):
                 setattr(self, name, (getattr(self, name) or 0) + value)
+                if self.calls == 1:
+                    setattr(self, f"first_{name}", value)
 
     def error(self, error: BaseException, *_args: Any, **_kwargs: Any) -> None:
         self.api_error = error
@@ -181,6 +185,8 @@ class OpenAICompatibleBackend:
             calls=max(log.calls, 1),
             prompt_tokens=log.prompt_tokens,
             completion_tokens=log.completion_tokens,
+            first_prompt_tokens=log.first_prompt_tokens,
+            first_completion_tokens=log.first_completion_tokens,
         )
 
     async def aclose(self) -> None:
