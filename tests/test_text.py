@@ -60,6 +60,60 @@ def test_fold_keeps_different(a: str, b: str) -> None:
     assert fold(a) != fold(b)
 
 
+# Issue #10: hamza seats and Urdu heh. Arabic seats the hamza of مسؤول / شؤون on waw,
+# Persian and Egyptian sites on yeh (مسئول / شئون); PDF extraction and Urdu-style
+# keyboards type ه as ھ. Real sentences (BBC Arabic, Fars, a store page) and the
+# same words as the other convention types them.
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        pytest.param(
+            "ونقلت وكالة رويترز عن مسؤول في حزب جبهة التحرير الوطني الحاكم قوله",
+            "ونقلت وكالة رويترز عن مسئول في حزب جبهة التحرير الوطني الحاكم قوله",
+            id="masool",
+        ),
+        pytest.param(
+            "وبحسب وزير الشؤون الإسلامية في البلاد، عبد اللطيف آل الشيخ",
+            "وبحسب وزير الشئون الإسلامية في البلاد، عبد اللطيف آل الشيخ",
+            id="shuoon",
+        ),
+        pytest.param(
+            "با طرح جديد بخش خصوصي بايد مجري خواسته‌هاي ريز و درشت مسئولان سينمايي باشند",
+            "با طرح جديد بخش خصوصي بايد مجري خواسته‌هاي ريز و درشت مسؤولان سينمايي باشند",
+            id="masoolan-fa",
+        ),
+        pytest.param("المسؤولية", "المسئولية", id="masooliya"),
+        pytest.param("مسئُول", "مسؤول", id="harakat-between"),
+        # The same word as PDF extraction gives it, in presentation forms (ﻣﺴﺌﻮل).
+        pytest.param("\ufee3\ufeb4\ufe8c\ufeee\ufedd", "مسؤول", id="pdf-presentation-forms"),
+        pytest.param(
+            "تتطلب عملیة الإرجاع ھذه توافر شرطان أساسیان",
+            "تتطلب عملية الإرجاع هذه توافر شرطان أساسيان",
+            id="urdu-heh-ar",
+        ),
+        pytest.param("برنامه ھای فرھنگی", "برنامه های فرهنگی", id="urdu-heh-fa"),
+        # Presentation forms of ھ from a PDF (ﮬ ﮭ) and heh goal with hamza (ۂ).
+        pytest.param("ﮬﺬه", "هذه", id="heh-presentation-form"),
+        pytest.param("خانۂ", "خانهٔ", id="heh-goal-hamza"),
+    ],
+)
+def test_fold_hamza_seats_and_urdu_heh(a: str, b: str) -> None:
+    assert fold(a) == fold(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # The yeh seat counts as waw only before waw: رؤوس (heads) is not روس (Russians),
+        # and رئيس stays رییس, never رؤيس.
+        pytest.param("رؤوس", "روس", id="heads-not-russians"),
+        pytest.param("رئيس", "رؤوس", id="president-not-heads"),
+    ],
+)
+def test_fold_hamza_seats_keep_words_apart(a: str, b: str) -> None:
+    assert fold(a) != fold(b)
+
+
 def test_ascii_digits() -> None:
     assert to_ascii_digits("۱۰ هزار و ٢٠٢٤") == "10 هزار و 2024"
 

@@ -205,7 +205,8 @@ class StrippedBlock(BaseModel):
     """A part of the page removed before summarizing (boilerplate or another story)."""
 
     kind: str = Field(
-        description="read_also, related, source_line, donation, keywords, appended_story..."
+        description="read_also, related, source_line, donation, keywords, promo, more_link, "
+        "disclaimer, hashtags, markup, end_marker, separator, appended_story..."
     )
     text: str
     at: int | None = Field(
