@@ -121,3 +121,154 @@ def test_help_is_fast_and_python_m_works() -> None:
 def test_subcommand_help(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
+
+
+# --- issue #12: settings on the command line, info --json, secrets, the cache -----------
+
+
+def test_info_json_says_what_would_run_without_secrets(server: FakeOpenAI, tmp_path: Path) -> None:
+    env = env_for(server, tmp_path) | {
+        "KHABAR_BASE_URL": server.base_url.replace("//", "//alice:Pa55-w0rd-xyz@"),
+    }
+    result = CliRunner().invoke(
+        cli,
+        ["info", "--json", "--timeout", "7.5", "--mode", "json", "--max-tokens", "300"],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    facts = json.loads(result.stdout)
+    assert facts["provider"] == "vllm" and facts["mode"] == "JSON"
+    assert facts["model"] == "fake-model"
+    assert facts["timeout_s"] == 7.5 and facts["max_tokens"] == 300
+    assert facts["endpoint"] == server.base_url.replace("//", "//alice:***@")
+    assert facts["cache"]["dir"] == str(tmp_path / "cache")
+    assert "Pa55-w0rd-xyz" not in result.output and SENTINEL_KEY not in result.output
+
+
+def test_info_never_prints_a_password_in_the_base_url(tmp_path: Path) -> None:
+    """Before: `khabar info` printed OPENAI_BASE_URL as it was, password included."""
+    env = {"OPENAI_BASE_URL": "http://user:Pa55-w0rd-xyz@gpu.lan:8000/v1", "KHABAR_MODEL": "m"}
+    result = CliRunner().invoke(cli, ["info"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "Pa55-w0rd-xyz" not in result.output
+    assert "endpoint: http://user:***@gpu.lan:8000/v1" in result.output
+
+
+def test_verbose_logs_never_show_a_password_in_the_base_url(
+    server: FakeOpenAI, tmp_path: Path
+) -> None:
+    """-vv in a real process: openai's and httpx2's own log lines, through real handlers."""
+    article = tmp_path / "a.txt"
+    article.write_text((ARTICLES / sorted(p.name for p in ARTICLES.glob("*.txt"))[0]).read_text())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KHABAR_", "OPENAI_"))}
+    env |= env_for(server, tmp_path)
+    env["OPENAI_BASE_URL"] = env.pop("KHABAR_BASE_URL").replace("//", "//alice:Pa55-w0rd-xyz@")
+    done = subprocess.run(
+        [sys.executable, "-m", "khabar", "summarize", str(article), "-vv", "--no-progress"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "alice:***@" in done.stderr  # the URL was logged, redacted
+    assert "Pa55-w0rd-xyz" not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize("how", ["env", "file"])
+def test_the_key_comes_from_a_named_variable_or_file(
+    server: FakeOpenAI, tmp_path: Path, how: str
+) -> None:
+    key = "sk-khabar-FROM-CLI-0123456789"
+    env = env_for(server, tmp_path) | {"OPENAI_API_KEY": "sk-wrong-one-000000000"}
+    if how == "env":
+        args, env = ["--key-env", "MY_KHABAR_KEY"], env | {"MY_KHABAR_KEY": key}
+    else:
+        (tmp_path / "key.txt").write_text(key + "\n")
+        args = ["--key-file", str(tmp_path / "key.txt")]
+    out = tmp_path / "out.jsonl"
+    first = sorted(ARTICLES.glob("*.txt"))[0]
+    result = CliRunner().invoke(
+        cli, ["summarize", str(first), "-o", str(out), "--no-progress", *args], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert server.requests[0].headers["authorization"] == f"Bearer {key}"
+    assert key not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--key-env", "NO_SUCH_VARIABLE_KHABAR"], "NO_SUCH_VARIABLE_KHABAR"),
+        (["--key-file", "EMPTY"], "is empty"),
+        (["--key-env", "X", "--key-file", "EMPTY"], "exclude each other"),
+    ],
+    ids=["unset-variable", "empty-file", "both"],
+)
+def test_a_missing_key_source_is_a_usage_error(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    (tmp_path / "empty").write_text("\n")
+    args = [str(tmp_path / "empty") if a == "EMPTY" else a for a in args]
+    result = CliRunner().invoke(cli, ["info", "-m", "m", *args], env={"X": "v"})
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_mode_and_max_tokens_reach_the_request(server: FakeOpenAI, tmp_path: Path) -> None:
+    first = sorted(ARTICLES.glob("*.txt"))[0]
+    result = CliRunner().invoke(
+        cli,
+        ["summarize", str(first), "--no-progress", "--mode", "json_schema", "--max-tokens", "999"],
+        env=env_for(server, tmp_path),
+    )
+    assert result.exit_code == 0, result.output
+    body = server.requests[0].body
+    assert body["max_tokens"] == 999
+    assert body["response_format"]["type"] == "json_schema" and "tools" not in body
+
+
+def test_a_bad_setting_is_a_clean_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["info"], env={"KHABAR_TIMEOUT": "soon"})
+    assert result.exit_code == 2
+    assert "timeout" in result.output and "Traceback" not in result.output
+
+
+def broken_cache(tmp_path: Path) -> Path:
+    directory = tmp_path / "cache"
+    directory.mkdir()
+    (directory / "cache.db").write_bytes(b"not a database" * 100)
+    return directory
+
+
+def test_an_unusable_cache_is_named_once_and_every_article_runs(
+    server: FakeOpenAI, tmp_path: Path
+) -> None:
+    """Before: the first article failed with reason `cache` and the rest ran uncached silently."""
+    out = tmp_path / "out.jsonl"
+    directory = broken_cache(tmp_path)
+    result = CliRunner().invoke(
+        cli,
+        ["summarize", str(ARTICLES), "-o", str(out), "--no-progress"],
+        env=env_for(server, tmp_path),
+    )
+    assert result.exit_code == 0, result.output
+    assert [r["status"] for r in records(out)] == ["ok"] * 5
+    stderr = result.stderr
+    assert stderr.count(f"the digest cache at {directory} cannot be used") == 1
+    assert "cache off: DatabaseError" in stderr
+
+
+def test_a_required_cache_stops_the_run_before_any_model_call(
+    server: FakeOpenAI, tmp_path: Path
+) -> None:
+    out = tmp_path / "out.jsonl"
+    directory = broken_cache(tmp_path)
+    env = env_for(server, tmp_path) | {"KHABAR_CACHE": "required"}
+    result = CliRunner().invoke(
+        cli, ["summarize", str(ARTICLES), "-o", str(out), "--no-progress"], env=env
+    )
+    assert result.exit_code == 1
+    assert str(directory) in result.output and "required" in result.output
+    assert server.requests == []
+    assert not out.exists() or records(out) == []

@@ -48,3 +48,51 @@ def test_key_is_never_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_no_model_no_url_means_local() -> None:
     assert Settings().uses_local_model
     assert not Settings(model="gpt-4o-mini").uses_local_model
+
+
+def test_a_password_in_the_base_url_is_a_secret() -> None:
+    """Issue #12 item 10: registered when settings are made, whatever prints them later."""
+    from khabar.redaction import redact
+
+    Settings(model="m", base_url="http://alice:Tr0ub4dor-horse@gpu.lan:8000/v1")
+    line = "POST http://alice:Tr0ub4dor-horse@gpu.lan:8000/v1/chat/completions failed"
+    assert redact(line) == "POST http://alice:***@gpu.lan:8000/v1/chat/completions failed"
+    assert redact("the server said Tr0ub4dor-horse") == "the server said ***"
+    # Any URL's password, registered or not.
+    assert redact("postgres://bob:hunter2@db/x") == "postgres://bob:***@db/x"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("true", True), ("false", False), ("0", False), ("required", "required")],
+)
+def test_cache_setting(monkeypatch: pytest.MonkeyPatch, value: str, expected: object) -> None:
+    monkeypatch.setenv("KHABAR_CACHE", value)
+    settings = Settings()
+    assert settings.cache == expected
+    assert settings.cache_required is (expected == "required")
+    assert bool(settings.cache) is (expected is not False)
+
+
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_a_timeout_must_be_positive(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("KHABAR_TIMEOUT", value)
+    with pytest.raises(ValueError, match="timeout"):
+        Settings()
+
+
+def test_prompts_dir_is_a_setting(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue #12 item 13: the error hint names KHABAR_PROMPTS_DIR, so it must exist."""
+    monkeypatch.setenv("KHABAR_PROMPTS_DIR", str(tmp_path))
+    assert Settings().prompts_dir == tmp_path
+    assert Settings(prompts_dir=None).prompts_dir is None
+
+
+def test_azure_endpoint_makes_the_provider_azure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://contoso.openai.azure.com")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", SENTINEL_KEY)
+    settings = Settings(model="dep")
+    assert (settings.provider, settings.base_url) == ("azure", "https://contoso.openai.azure.com")
+    assert settings.api_key_value() == SENTINEL_KEY
+    assert not settings.uses_local_model
+    assert SENTINEL_KEY not in repr(settings)

@@ -198,7 +198,8 @@ def test_local_transport_runs_the_real_instructor_stack(tmp_path: Path) -> None:
     llama = ScriptedLlama(answer)
     choice = LocalModelChoice(path=tmp_path / "m.gguf", name="scripted", origin="test")
     transport = LocalLlamaTransport(choice, llama=llama)
-    settings = Settings(provider="local", model="scripted", cache=False)
+    # No re-ask: the scripted answer cites nothing, and this test is about the transport.
+    settings = Settings(provider="local", model="scripted", cache=False, max_reasks=0)
     digest = khabar.summarize(article, settings=settings, transport=transport)
     assert [p.name_en for p in digest.people] == ["Jens Stoltenberg"]
     assert digest.provenance.prompt_tokens == 100

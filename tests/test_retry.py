@@ -186,3 +186,98 @@ def test_retry_decision_agrees_with_the_openai_sdk(status: int, headers: dict[st
         assert ours == theirs
     else:
         assert abs(ours - theirs) < 2.0
+
+
+# --- what a retry cannot fix (issue #12, items 15 and 16) -------------------------------
+
+LLAMA_CPP_PYTHON_LITERAL_ERROR = {
+    # What llama-cpp-python's server answers to response_format json_schema: HTTP 500
+    # with str() of the request's pydantic validation errors as the message.
+    "error": {
+        "message": str(
+            [
+                {
+                    "type": "literal_error",
+                    "loc": ("body", "response_format", "type"),
+                    "msg": "Input should be 'text' or 'json_object'",
+                    "input": "json_schema",
+                    "ctx": {"expected": "'text' or 'json_object'"},
+                }
+            ]
+        ),
+        "type": "internal_server_error",
+        "param": None,
+        "code": None,
+    }
+}
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (500, LLAMA_CPP_PYTHON_LITERAL_ERROR),
+        (
+            422,
+            {"detail": [{"type": "missing", "loc": ["body", "model"], "msg": "Field required"}]},
+        ),
+    ],
+    ids=["llama-cpp-python-500", "fastapi-422"],
+)
+async def test_a_request_validation_error_is_not_retried(
+    status: int, body: dict[str, object]
+) -> None:
+    import json
+
+    calls: list[int] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        calls.append(1)
+        return httpx2.Response(
+            status, content=json.dumps(body).encode(), headers={"content-type": "application/json"}
+        )
+
+    retry = RetryTransport(
+        httpx2.MockTransport(handler), RetryPolicy(max_retries=3, base_wait=0.001)
+    )
+    async with httpx2.AsyncClient(transport=retry, base_url="http://t") as client:
+        response = await client.post("/v1/chat/completions", json={})
+    assert response.status_code == status
+    assert len(calls) == 1
+
+
+def test_request_validation_detail_reads_each_shape() -> None:
+    import json
+
+    from khabar.llm.retry import request_validation_detail
+
+    assert request_validation_detail(json.dumps(LLAMA_CPP_PYTHON_LITERAL_ERROR)) == (
+        "body.response_format.type: Input should be 'text' or 'json_object'"
+    )
+    assert request_validation_detail(b'{"error": {"message": "fake error 500"}}') is None
+    assert request_validation_detail(b"<html>502 Bad Gateway</html>") is None
+
+
+async def test_a_read_timeout_is_final_against_a_self_hosted_server() -> None:
+    from khabar.errors import TransportError
+
+    transport, calls = scripted([httpx2.ReadTimeout])  # type: ignore[list-item]
+    policy = RetryPolicy(max_retries=3, base_wait=0.001, retry_read_timeouts=False)
+    async with httpx2.AsyncClient(
+        transport=RetryTransport(transport, policy),
+        base_url="http://u:s3cretPW@127.0.0.1:8080",
+        timeout=7,
+    ) as client:
+        with pytest.raises(TransportError) as caught:
+            await client.post("/v1/chat/completions", json={})
+    assert len(calls) == 1
+    text = str(caught.value)
+    assert "http://127.0.0.1:8080" in text and "7 s" in text and "KHABAR_TIMEOUT" in text
+    assert "s3cretPW" not in text
+
+
+async def test_a_read_timeout_is_still_retried_against_a_hosted_api() -> None:
+    transport, calls = scripted([httpx2.ReadTimeout, 200])  # type: ignore[list-item]
+    retry = RetryTransport(transport, RetryPolicy(max_retries=3, base_wait=0.001))
+    async with httpx2.AsyncClient(transport=retry, base_url="http://t") as client:
+        response = await client.post("/x", json={})
+    assert response.status_code == 200 and len(calls) == 2

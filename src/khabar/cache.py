@@ -4,6 +4,14 @@ The key covers everything that changes the answer: the cleaned article text,
 model, provider, endpoint, mode, prompt and schema versions, decoding
 parameters and the grounding rules' version. The value is the validated
 Digest as JSON. A corrupt, half-written or unreadable entry is a miss.
+
+A cache that cannot be used at all (a garbage or truncated database, a file
+where the directory should be, a directory we may not write) never costs an
+article: :class:`DigestCache` turns itself off, says so once in a logged
+warning that names the directory and the remedy, and keeps the reason in
+:attr:`DigestCache.unavailable` for the caller's closing report. Only with
+``required=True`` (``KHABAR_CACHE=required``) is it an error, raised when the
+cache is opened, before any model call.
 """
 
 from __future__ import annotations
@@ -12,16 +20,23 @@ import contextlib
 import hashlib
 import json
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
-from .config import secure_dir
+from .config import Settings, secure_dir
 from .core.digest import Digest
 from .errors import CacheError
 
-__all__ = ["DigestCache", "cache_key"]
+__all__ = ["DigestCache", "cache_key", "check_cache"]
 
 logger = logging.getLogger("khabar")
+
+_PROBE_KEY = "khabar:probe"
+# (directory, reason) pairs already reported: one warning per broken cache per process,
+# however many times it is opened (the CLI's pre-flight check, then the pipeline).
+_reported: set[tuple[str, str]] = set()
+_reported_lock = threading.Lock()
 
 
 def cache_key(**parts: Any) -> str:
@@ -30,29 +45,77 @@ def cache_key(**parts: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _why(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:200]
+
+
 class DigestCache:
     """A directory of cached digests.
+
+    ``required=False`` (the default): a cache that cannot be opened or stops
+    working is switched off (:attr:`unavailable` says why) and every lookup is
+    a miss. ``required=True``: opening it raises :class:`~khabar.errors.CacheError`.
 
     >>> cache = DigestCache(Path("/tmp/khabar-cache"))   # doctest: +SKIP
     >>> cache.get(key) is None                            # doctest: +SKIP
     True
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, required: bool = False) -> None:
         import diskcache
 
         self.directory = directory
+        self.required = required
+        #: Why the cache is off (None while it works): for a closing "cache off: <why>".
+        self.unavailable: str | None = None
+        self._cache: Any = None
         try:
             secure_dir(directory)
             self._cache = diskcache.Cache(str(directory), size_limit=4 * 2**30)
-        except Exception as exc:  # sqlite can fail in many ways on a broken directory
-            raise CacheError(f"cannot open the cache at {directory}: {exc}") from exc
+            # Opening reads the header only: a truncated database, or a directory we may
+            # not write to, shows only when an entry is written and read back.
+            self._cache.set(_PROBE_KEY, b"1")
+            if self._cache.get(_PROBE_KEY) != b"1":
+                raise OSError("an entry written to it did not read back")
+        except Exception as exc:  # sqlite and the filesystem fail in many ways
+            if required:
+                self.close()
+                raise CacheError(
+                    f"the cache at {directory} cannot be used ({_why(exc)}), and KHABAR_CACHE "
+                    "is 'required', so the run stopped before any model call",
+                    hint=_remedy(directory),
+                ) from exc
+            self._switch_off(_why(exc))
+
+    def _switch_off(self, reason: str) -> None:
+        self.unavailable = reason
+        self.close()
+        with _reported_lock:
+            first = (str(self.directory), reason) not in _reported
+            _reported.add((str(self.directory), reason))
+        if first:
+            logger.warning(
+                "the digest cache at %s cannot be used (%s); this run goes on without it. %s",
+                self.directory,
+                reason,
+                _remedy(self.directory),
+            )
+
+    @property
+    def enabled(self) -> bool:
+        """False once the cache has been switched off."""
+        return self.unavailable is None
 
     def get(self, key: str) -> Digest | None:
+        if self._cache is None:
+            return None
         try:
             raw = self._cache.get(key)
         except Exception as exc:
-            logger.warning("cache entry %s unreadable (%s); treating as a miss", key[:12], exc)
+            # The store itself failed (not one entry): asking again for every article
+            # would fail the same way, so it is switched off, once.
+            self._switch_off(_why(exc))
             return None
         if raw is None:
             return None
@@ -64,18 +127,52 @@ class DigestCache:
             return None
 
     def set(self, key: str, digest: Digest) -> None:
+        if self._cache is None:
+            return
         try:
             self._cache.set(key, digest.model_dump_json())
         except Exception as exc:
             # A full disk must not fail an article whose digest we already have.
-            logger.warning("could not write cache entry %s: %s", key[:12], exc)
+            self._switch_off(f"could not write an entry: {_why(exc)}")
 
     def delete(self, key: str) -> None:
+        if self._cache is None:
+            return
         with contextlib.suppress(Exception):  # a corrupt entry is a miss anyway
             self._cache.delete(key)
 
     def __len__(self) -> int:
-        return len(self._cache)
+        if self._cache is None:
+            return 0
+        return max(len(self._cache) - int(_PROBE_KEY in self._cache), 0)
 
     def close(self) -> None:
-        self._cache.close()
+        cache, self._cache = self._cache, None
+        if cache is not None:
+            with contextlib.suppress(Exception):
+                cache.close()
+
+
+def _remedy(directory: Path) -> str:
+    return (
+        f"Delete or repair {directory}, or point KHABAR_CACHE_DIR (--cache-dir) at a writable "
+        "directory; --no-cache (KHABAR_CACHE=false) turns the cache off."
+    )
+
+
+def check_cache(settings: Settings, *, required: bool | None = None) -> str | None:
+    """Why the cache ``settings`` describe cannot be used (None: it can, or it is off).
+
+    Raises :class:`~khabar.errors.CacheError` when the cache is required
+    (``required``, default: ``KHABAR_CACHE=required``). The CLI calls it before
+    a run, so that a required cache stops the run before any model call and an
+    unusable one is named in the closing report.
+    """
+    if not settings.cache:
+        return None
+    strict = settings.cache_required if required is None else required
+    cache = DigestCache(settings.resolved_cache_dir(), required=strict)
+    try:
+        return cache.unavailable
+    finally:
+        cache.close()

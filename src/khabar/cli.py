@@ -7,7 +7,9 @@ commands, so ``khabar --help`` stays fast.
 from __future__ import annotations
 
 import functools
+import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +39,32 @@ def model_options(func: F) -> F:
             help="Kind of endpoint; picks the structured-output mode (KHABAR_PROVIDER).",
         ),
         click.option(
+            "--mode",
+            type=click.Choice(["auto", "tools", "json_schema", "json"]),
+            help="Structured-output mode (KHABAR_MODE); auto picks one for the provider.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            help="Seconds one HTTP request may take (KHABAR_TIMEOUT).",
+        ),
+        click.option(
+            "--max-tokens",
+            type=click.IntRange(min=1),
+            help="Answer token limit (KHABAR_MAX_TOKENS).",
+        ),
+        # The key itself never goes on the command line: shells keep history, ps shows argv.
+        click.option(
+            "--key-env",
+            metavar="NAME",
+            help="Read the API key from the environment variable NAME.",
+        ),
+        click.option(
+            "--key-file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="Read the API key from this file (its first line).",
+        ),
+        click.option(
             "--concurrency", "-c", type=int, help="Requests in flight (KHABAR_CONCURRENCY)."
         ),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the digest cache."),
@@ -60,16 +88,63 @@ def model_options(func: F) -> F:
     return func
 
 
+def _key_from(key_env: str | None, key_file: Path | None) -> str | None:
+    """The API key named by --key-env or --key-file (never echoed)."""
+    if key_env and key_file:
+        raise click.UsageError("--key-env and --key-file exclude each other")
+    if key_env:
+        key = os.environ.get(key_env, "").strip()
+        if not key:
+            raise click.UsageError(
+                f"--key-env names the environment variable {key_env}, which is not set or empty"
+            )
+        return key
+    if key_file:
+        try:
+            lines = key_file.read_text(encoding="utf-8").strip().splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.UsageError(f"--key-file {key_file} cannot be read: {exc}") from exc
+        if not lines or not lines[0].strip():
+            raise click.UsageError(f"--key-file {key_file} is empty; put the API key in it")
+        return lines[0].strip()
+    return None
+
+
 def _settings(**opts: Any) -> Any:
+    from pydantic import ValidationError
+
     from .config import Settings
 
     overrides: dict[str, Any] = {}
-    for name in ("model", "base_url", "provider", "concurrency", "cache_dir"):
+    for name in (
+        "model",
+        "base_url",
+        "provider",
+        "mode",
+        "timeout",
+        "max_tokens",
+        "concurrency",
+        "cache_dir",
+    ):
         if opts.get(name) is not None:
             overrides[name] = opts[name]
     if opts.get("no_cache"):
         overrides["cache"] = False
-    return Settings(**overrides)
+    key = _key_from(opts.get("key_env"), opts.get("key_file"))
+    if key is not None:
+        # The key given here is the key for this endpoint, whatever its kind (Azure too).
+        overrides["api_key"] = overrides["azure_api_key"] = key
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'settings'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        # The input values are left out: one of them may be a key.
+        raise click.UsageError(
+            f"invalid settings ({problems}); see .env.example for each KHABAR_* variable"
+        ) from None
 
 
 def _logging(verbose: int) -> None:
@@ -185,6 +260,11 @@ def summarize(
     from .batch.console import BatchConsole
 
     settings = _settings(**opts)
+    from .cache import check_cache
+
+    # Before any model loads: a required cache that cannot be used stops the run here,
+    # and an unusable optional one is named once more under the closing table.
+    cache_off = check_cache(settings)
     console = BatchConsole(enabled=progress)
     md_output: Path | None = None
     if fmt == "md":
@@ -203,6 +283,8 @@ def summarize(
         on_start=console.on_start,
     )
     console.finish(stats)
+    if cache_off:
+        click.echo(f"cache off: {cache_off} (at {settings.resolved_cache_dir()})", err=True)
     for path in (report_path, md_output):
         if path is not None:
             from .batch.report import render_markdown
@@ -364,33 +446,78 @@ def schema(out_dir: Path | None) -> None:
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the same facts as one JSON object.")
 @model_options
 @handle_errors
-def info(**opts: Any) -> None:
+def info(as_json: bool, **opts: Any) -> None:
     """Say which model khabar would use with these settings, and where it comes from."""
     _logging(opts.pop("verbose"))
+    from .cache import check_cache
     from .llm import guess_provider, pick_mode
+    from .redaction import redact
 
     settings = _settings(**opts)
     provider = guess_provider(settings)
-    click.echo(f"provider: {provider}")
-    click.echo(f"mode:     {pick_mode(settings, provider)}")
+    facts: dict[str, Any] = {
+        "provider": provider,
+        "mode": pick_mode(settings, provider),
+        "model": settings.model,
+        "endpoint": None,
+        "timeout_s": settings.timeout,
+        "max_tokens": settings.max_tokens,
+        "cache": {
+            "dir": str(settings.resolved_cache_dir()) if settings.cache else None,
+            "setting": str(settings.cache).lower(),
+            # Described, not raised: info reports a broken required cache instead of failing.
+            "unavailable": check_cache(settings, required=False),
+        },
+        "notes": [],
+        "warnings": [],
+    }
     if provider == "local":
         from .llm.local import resolve_local_model
+        from .llm.native import default_threads
 
         choice = resolve_local_model(settings)
-        click.echo(f"model:    {choice.name} ({choice.origin}: {choice.path})")
-        for note in choice.notes:
-            click.echo(f"note:     {note}")
+        facts.update(model=choice.name, model_origin=choice.origin, model_path=str(choice.path))
+        facts["local"] = {
+            "threads": settings.local_threads or default_threads(),
+            "safe_mode": settings.local_safe_mode,
+            "n_ctx": settings.local_n_ctx,
+        }
+        facts["notes"] = list(choice.notes)
         if choice.plumbing:
-            click.echo(
-                "warning:  this is the bundled plumbing model: English-only, 135M parameters; "
+            facts["warnings"].append(
+                "this is the bundled plumbing model: English-only, 135M parameters; "
                 "its digests of Arabic and Persian are not meaningful."
             )
     else:
-        click.echo(f"model:    {settings.model}")
-        click.echo(f"endpoint: {settings.base_url or 'https://api.openai.com/v1'}")
-    click.echo(f"cache:    {settings.resolved_cache_dir() if settings.cache else 'off'}")
+        # The URL as given, with any password in it replaced by ***.
+        facts["endpoint"] = redact(settings.base_url or "https://api.openai.com/v1")
+    if as_json:
+        click.echo(json.dumps(facts, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"provider: {facts['provider']}")
+    click.echo(f"mode:     {facts['mode']}")
+    if provider == "local":
+        click.echo(f"model:    {facts['model']} ({facts['model_origin']}: {facts['model_path']})")
+        local = facts["local"]
+        click.echo(f"threads:  {local['threads']} (safe mode: {local['safe_mode']})")
+    else:
+        click.echo(f"model:    {facts['model']}")
+        click.echo(f"endpoint: {facts['endpoint']}")
+        click.echo(f"timeout:  {settings.timeout:g} s")
+    for note in facts["notes"]:
+        click.echo(f"note:     {note}")
+    for warning in facts["warnings"]:
+        click.echo(f"warning:  {warning}")
+    cache = facts["cache"]
+    if cache["dir"] is None:
+        click.echo("cache:    off")
+    elif cache["unavailable"]:
+        click.echo(f"cache:    off: {cache['unavailable']} ({cache['dir']})")
+    else:
+        click.echo(f"cache:    {cache['dir']}")
 
 
 def main() -> None:

@@ -8,15 +8,33 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .redaction import register_secret
 
 __all__ = ["Provider", "Settings", "secure_dir", "user_dir"]
 
 Provider = Literal["auto", "openai", "azure", "vllm", "ollama", "llamacpp", "local"]
 ModeName = Literal["auto", "tools", "json_schema", "json"]
+SafeMode = Literal["auto", "on", "off"]
+
+
+def _url_password(url: str | None) -> str | None:
+    """The password in ``scheme://user:password@host`` (None when there is none)."""
+    if not url:
+        return None
+    try:
+        return urlsplit(url).password
+    except ValueError:  # a malformed port: no credentials we can read
+        return None
+
+
+def _looks_azure(url: str | None) -> bool:
+    return "azure" in (urlsplit(url).netloc.lower() if url else "")
 
 
 def user_dir() -> Path:
@@ -75,6 +93,22 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("KHABAR_API_KEY", "OPENAI_API_KEY", "api_key"),
         description="API key for the endpoint. Never logged, cached or recorded.",
     )
+    # The Azure variables the openai SDK and Azure's own docs use, so that a shell
+    # set up for Azure talks to Azure and not, silently, to api.openai.com.
+    azure_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "KHABAR_AZURE_ENDPOINT", "AZURE_OPENAI_ENDPOINT", "azure_endpoint"
+        ),
+        description="Azure OpenAI resource URL; when set (and no base URL), the provider is azure.",
+    )
+    azure_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "KHABAR_AZURE_API_KEY", "AZURE_OPENAI_API_KEY", "azure_api_key"
+        ),
+        description="Azure OpenAI key; used (first) only for an Azure endpoint.",
+    )
     azure_api_version: str = Field(
         default="2024-10-21",
         validation_alias=AliasChoices(
@@ -88,7 +122,11 @@ class Settings(BaseSettings):
     seed: int | None = 0
 
     # --- reliability -----------------------------------------------------------
-    timeout: float = Field(default=120.0, description="Seconds per HTTP request.")
+    timeout: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds one HTTP request may take (raise it for CPU servers; see .env.example).",
+    )
     max_transport_retries: int = Field(
         default=5,
         description="Retries of one request on 429 / 5xx / timeouts / dropped connections.",
@@ -98,10 +136,29 @@ class Settings(BaseSettings):
     max_reasks: int = Field(
         default=1, description="Re-asks after an answer fails validation or grounding."
     )
+    record_text: bool = Field(
+        default=True,
+        description="Carry the cleaned article (what every span indexes) in each digest.",
+    )
+    min_support: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of summary sentences that must hold for an ok digest (0: any; 1: all).",
+    )
 
     # --- caching and limits -----------------------------------------------------
-    cache: bool = Field(default=True, description="Use the on-disk cache of validated digests.")
+    # ``"required"`` is truthy, so code that asks ``if settings.cache`` still reads it as on.
+    cache: bool | Literal["required"] = Field(
+        default=True,
+        description="Use the on-disk cache of validated digests: true, false, or required "
+        "(stop before any model call when it cannot be opened).",
+    )
     cache_dir: Path | None = Field(default=None, description="Default: $KHABAR_HOME/cache.")
+    prompts_dir: Path | None = Field(
+        default=None,
+        description="A directory with system.j2, user.j2 and reask.j2 replacing the packaged prompts.",
+    )
     concurrency: int = Field(default=8, description="Requests in flight in a batch.")
     max_article_chars: int = Field(
         default=24000,
@@ -119,7 +176,16 @@ class Settings(BaseSettings):
     )
     local_file: str = Field(default="qwen2.5-3b-instruct-q4_k_m.gguf")
     local_n_ctx: int = Field(default=8192, description="Context window for the local model.")
-    local_threads: int | None = Field(default=None, description="CPU threads; default all cores.")
+    local_threads: int | None = Field(
+        default=None,
+        ge=1,
+        description="CPU threads for llama.cpp; default: the cores free now, leaving one spare.",
+    )
+    local_safe_mode: SafeMode = Field(
+        default="auto",
+        description="auto: test-decode in a child process first and fall back to a safe "
+        "llama.cpp configuration if it crashes; on: always the safe one; off: no test.",
+    )
     local_repeat_penalty: float | None = Field(
         default=None,
         description="llama.cpp repeat penalty; default 1.3 for the bundled plumbing model, 1.1 otherwise.",
@@ -129,11 +195,45 @@ class Settings(BaseSettings):
         description="Allow downloading local_repo from the hub; false goes straight to the bundled model.",
     )
 
+    @model_validator(mode="after")
+    def _azure_endpoint_is_the_endpoint(self) -> Settings:
+        # AZURE_OPENAI_ENDPOINT alone means Azure; an explicit base URL still wins.
+        if self.azure_endpoint and self.base_url is None and self.provider in ("auto", "azure"):
+            self.base_url = self.azure_endpoint
+            self.provider = "azure"
+        return self
+
+    def model_post_init(self, context: Any, /) -> None:
+        # Registered as soon as settings exist, so that every message (``khabar info``,
+        # -vv logs, errors) is scrubbed of them, not only those after a backend is built.
+        for secret in (self.api_key, self.azure_api_key):
+            if secret is not None:
+                register_secret(secret.get_secret_value())
+        for url in (self.base_url, self.azure_endpoint):
+            password = _url_password(url)
+            if password:
+                register_secret(password)
+                register_secret(unquote(password))
+
     def resolved_cache_dir(self) -> Path:
         return self.cache_dir if self.cache_dir is not None else user_dir() / "cache"
 
+    @property
+    def cache_required(self) -> bool:
+        """True when the run must stop (before any model call) if the cache cannot be opened."""
+        return self.cache == "required"
+
+    @property
+    def is_azure(self) -> bool:
+        """The endpoint is Azure OpenAI (named, or an ``*.azure.com`` URL)."""
+        return self.provider == "azure" or (self.provider == "auto" and _looks_azure(self.base_url))
+
     def api_key_value(self) -> str | None:
-        return self.api_key.get_secret_value() if self.api_key is not None else None
+        """The key to send: for Azure, AZURE_OPENAI_API_KEY first; never the Azure key elsewhere."""
+        key = self.api_key.get_secret_value() if self.api_key is not None else None
+        if self.is_azure and self.azure_api_key is not None:
+            return self.azure_api_key.get_secret_value()
+        return key
 
     @property
     def uses_local_model(self) -> bool:

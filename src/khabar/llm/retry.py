@@ -13,7 +13,15 @@ retry when the server asks for more than two minutes; ``retry-after-ms``, then
 ``retry-after`` as seconds or an HTTP date), and ``tests/test_retry.py`` checks
 them against the SDK's own functions on a table of responses, so an SDK that
 changes its mind fails our tests. What khabar adds: a shared rate gate,
-retries of bodies cut off mid-JSON, and counts for provenance.
+retries of bodies cut off mid-JSON, and counts for provenance; and two
+exceptions to the SDK's rules, where a retry cannot help:
+
+* a response whose body is a request-validation error (a pydantic
+  ``literal_error`` that llama-cpp-python's server sends as HTTP 500) is final:
+  the same request fails the same way;
+* a read timeout against a self-hosted server (``retry_read_timeouts=False``)
+  is final too: the server is still computing the abandoned request, so a
+  retry only queues a second copy behind it.
 
 A 429 with ``Retry-After`` also closes a :class:`RateGate` shared by every
 request of a run, so a rate limit slows the whole batch down instead of each
@@ -29,8 +37,11 @@ import json
 import logging
 import math
 import random
+import re
 import time
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlunsplit
 
 import httpx2
 from tenacity import (
@@ -40,12 +51,15 @@ from tenacity import (
     stop_after_attempt,
 )
 
+from khabar.errors import TransportError
+
 __all__ = [
     "CallStats",
     "RateGate",
     "RetryPolicy",
     "RetryTransport",
     "call_stats",
+    "request_validation_detail",
     "retry_after_seconds",
     "should_retry",
 ]
@@ -79,6 +93,8 @@ class RetryPolicy:
     max_retries: int = 5
     base_wait: float = 0.5
     max_wait: float = 60.0
+    # False for self-hosted servers: see the module docstring.
+    retry_read_timeouts: bool = True
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter, capped: attempt 1 waits up to base_wait."""
@@ -123,6 +139,57 @@ def should_retry(response: httpx2.Response) -> bool:
     return response.status_code in (408, 409, 429) or response.status_code >= 500
 
 
+# The shape of a pydantic / FastAPI validation error, in JSON or in Python's repr of it
+# (llama-cpp-python's server puts ``str(exc)`` in the message): a "loc" and a "msg".
+_LOC = re.compile(r"""['"]loc['"]\s*:\s*[\[(]([^\])]*)[\])]""")
+_MSG = re.compile(r"""['"]msg['"]\s*:\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
+# pydantic's own str(): "1 validation error for Model\nfield\n  Input should be ... [type=literal_error".
+_PYDANTIC_STR = re.compile(r"validation errors? for \w+\s+(\S+)\s+(.+?)\s*\[type=", re.S)
+
+
+def request_validation_detail(body: bytes | str) -> str | None:
+    """Where and why, when ``body`` is a request-validation error (pydantic's); else None.
+
+    >>> request_validation_detail(b'{"detail": [{"loc": ["body", "seed"], "msg": "bad"}]}')
+    'body.seed: bad'
+    """
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    if "loc" not in text and "validation error" not in text:
+        return None  # the common case (any other error body), decided without parsing
+    try:
+        data: Any = json.loads(text)
+    except ValueError:
+        data = text
+    if isinstance(data, dict) and isinstance(data.get("detail"), list):  # FastAPI's 422
+        for item in data["detail"]:
+            if isinstance(item, dict) and "loc" in item and "msg" in item:
+                where = ".".join(str(part) for part in item["loc"] or ())
+                return f"{where}: {item['msg']}"[:200]
+    for string in _strings(data):
+        loc, msg = _LOC.search(string), _MSG.search(string)
+        if loc is not None and msg is not None:
+            where = ".".join(
+                part.strip().strip("'\"") for part in loc.group(1).split(",") if part.strip()
+            )
+            why = msg.group(1) if msg.group(1) is not None else msg.group(2)
+            return f"{where}: {why}"[:200]
+        match = _PYDANTIC_STR.search(string)
+        if match is not None:
+            return f"{match.group(1)}: {match.group(2)}"[:200]
+    return None
+
+
+def _strings(data: Any) -> list[str]:
+    """Every string in a parsed JSON body (error messages nest at any depth)."""
+    if isinstance(data, str):
+        return [data]
+    if isinstance(data, dict):
+        return [s for value in data.values() for s in _strings(value)]
+    if isinstance(data, list):
+        return [s for value in data for s in _strings(value)]
+    return []
+
+
 def _server_wait(headers: httpx2.Headers) -> float | None:
     """The wait the server asked for, when the SDK would honour it (0 < wait <= 2 min)."""
     wait = retry_after_seconds(headers)
@@ -160,6 +227,24 @@ class _TruncatedBody(Exception):
 
 
 _TRANSIENT = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError)
+
+
+def _read_timeout_error(request: httpx2.Request) -> TransportError:
+    url = request.url
+    # Scheme, host and port only: never the credentials or the query of the URL.
+    endpoint = urlunsplit(
+        (url.scheme, f"{url.host}:{url.port}" if url.port else url.host, "", "", "")
+    )
+    timeout = request.extensions.get("timeout") or {}
+    read = timeout.get("read") if isinstance(timeout, dict) else None
+    waited = f"{read:g} s" if isinstance(read, (int, float)) else "the timeout"
+    return TransportError(
+        f"the self-hosted endpoint {endpoint} sent no answer within {waited} (KHABAR_TIMEOUT); "
+        "khabar did not retry, because the server is most likely still computing the "
+        "abandoned request and a retry would only queue a second copy behind it",
+        hint="Raise KHABAR_TIMEOUT (or --timeout) above the time one answer takes on this "
+        "server: 600 to 1800 s for a model on a CPU (see .env.example).",
+    )
 
 
 class RetryTransport(httpx2.AsyncBaseTransport):
@@ -201,7 +286,12 @@ class RetryTransport(httpx2.AsyncBaseTransport):
         stats = call_stats.get()
         if stats is not None:
             stats.http_attempts += 1
-        response = await self.inner.handle_async_request(request)
+        try:
+            response = await self.inner.handle_async_request(request)
+        except httpx2.ReadTimeout as exc:
+            if self.policy.retry_read_timeouts:
+                raise
+            raise _read_timeout_error(request) from exc
         try:
             # Read the whole body here, inside the retry loop: a connection that
             # drops mid-body must be retried, not surface later in the parser.
@@ -210,6 +300,9 @@ class RetryTransport(httpx2.AsyncBaseTransport):
             await response.aclose()
         if stats is not None:
             stats.statuses.append(response.status_code)
+        if response.status_code >= 400 and request_validation_detail(response.content):
+            # The server refused the request's shape: the same request fails the same way.
+            return response
         if should_retry(response):
             retry_after = _server_wait(response.headers)
             if response.status_code == 429 and retry_after:
