@@ -272,3 +272,15 @@ def test_a_required_cache_stops_the_run_before_any_model_call(
     assert str(directory) in result.output and "required" in result.output
     assert server.requests == []
     assert not out.exists() or records(out) == []
+
+
+def test_info_names_an_unusable_cache_and_creates_none(tmp_path: Path) -> None:
+    env = {"KHABAR_MODEL": "m", "KHABAR_BASE_URL": "http://127.0.0.1:9/v1"}
+    fresh = CliRunner().invoke(cli, ["info", "--cache-dir", str(tmp_path / "new")], env=env)
+    assert fresh.exit_code == 0 and not (tmp_path / "new").exists()
+    directory = broken_cache(tmp_path)
+    result = CliRunner().invoke(
+        cli, ["info", "--cache-dir", str(directory)], env=env | {"KHABAR_CACHE": "required"}
+    )
+    assert result.exit_code == 0, result.output
+    assert f"cache:    off: DatabaseError: file is not a database ({directory})" in result.output

@@ -468,8 +468,11 @@ def info(as_json: bool, **opts: Any) -> None:
         "cache": {
             "dir": str(settings.resolved_cache_dir()) if settings.cache else None,
             "setting": str(settings.cache).lower(),
-            # Described, not raised: info reports a broken required cache instead of failing.
-            "unavailable": check_cache(settings, required=False),
+            # Described, not raised: info reports a broken required cache instead of failing;
+            # and a cache not made yet is left unmade (info only looks).
+            "unavailable": check_cache(settings, required=False)
+            if settings.resolved_cache_dir().exists()
+            else None,
         },
         "notes": [],
         "warnings": [],
