@@ -13,6 +13,8 @@ The hierarchy::
     │   ├── AuthenticationError    401/403: the key is missing or wrong
     │   ├── RateLimitError         429 after every retry
     │   ├── TransportError         5xx, timeouts, dropped connections after every retry
+    │   ├── ContextLengthError     the request does not fit the model's context window
+    │   ├── InvalidRequestError    the endpoint's validation refused the request (mode, shape)
     │   └── ModelNotFoundError     the model (or local weights) does not exist
     ├── ValidationFailedError  the model's answer never parsed into a Digest
     ├── UnsupportedDigestError the article supports no summary sentence and no fact
@@ -35,9 +37,11 @@ __all__ = [
     "BinaryInputError",
     "CacheError",
     "ConfigError",
+    "ContextLengthError",
     "DecodeError",
     "EmptyArticleError",
     "InputError",
+    "InvalidRequestError",
     "KhabarError",
     "ModelNotFoundError",
     "ProviderError",
@@ -151,6 +155,20 @@ class TransportError(ProviderError):
     hint = "The endpoint is failing; rerun later to resume where this run stopped."
 
 
+class ContextLengthError(ProviderError):
+    """The prompt and the answer do not fit the model's context window; a retry cannot help."""
+
+    hint = (
+        "Raise the server's context size, or lower KHABAR_MAX_TOKENS or KHABAR_MAX_ARTICLE_CHARS."
+    )
+
+
+class InvalidRequestError(ProviderError):
+    """The endpoint's request validation refused the request (often an unsupported mode)."""
+
+    hint = "Set KHABAR_MODE (or --mode) to a structured-output mode the server supports."
+
+
 class ModelNotFoundError(ProviderError):
     """The model name or the local weights do not exist."""
 
@@ -201,6 +219,8 @@ _REASONS = {
     "RateLimitError": "rate_limit",
     "TransportError": "transport",
     "ModelNotFoundError": "model_not_found",
+    "ContextLengthError": "context_length",
+    "InvalidRequestError": "invalid_request",
     "ValidationFailedError": "invalid_output",
     "UnsupportedDigestError": "unsupported",
     "RecordingMissingError": "recording_missing",

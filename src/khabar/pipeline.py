@@ -91,7 +91,7 @@ class Summarizer:
         model_label: str | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        self.prompts: PromptSet = load_prompts(prompts_dir)
+        self.prompts: PromptSet = load_prompts(prompts_dir or self.settings.prompts_dir)
         self.gate = RateGate()
         self._transport = transport
         self._record_dir = record_dir
@@ -119,10 +119,17 @@ class Summarizer:
 
     @property
     def cache(self) -> DigestCache | None:
-        if not self._cache_opened:
-            self._cache_opened = True
-            if self.settings.cache:
-                self._cache = DigestCache(self.settings.resolved_cache_dir())
+        """The digest cache, opened on first use; None when caching is off.
+
+        A cache that cannot be used is switched off with one warning (its
+        ``unavailable`` says why), unless ``KHABAR_CACHE=required``: then opening
+        raises :class:`~khabar.errors.CacheError`, before any model call, every time.
+        """
+        if not self._cache_opened and self.settings.cache:
+            self._cache = DigestCache(
+                self.settings.resolved_cache_dir(), required=self.settings.cache_required
+            )
+        self._cache_opened = True
         return self._cache
 
     async def __aenter__(self) -> Summarizer:

@@ -22,6 +22,8 @@ import openai
 
 from khabar.errors import (
     AuthenticationError,
+    ContextLengthError,
+    InvalidRequestError,
     KhabarError,
     ModelNotFoundError,
     ProviderError,
@@ -90,7 +92,7 @@ def _context_error(text: str, status: int, where: str, article_id: str | None) -
                 f": the request needs {match['asked']} tokens and the context holds {match['ctx']}"
             )
             break
-    return ProviderError(
+    return ContextLengthError(
         f"the request does not fit the model's context window (HTTP {status}{where}){detail}",
         article_id=article_id,
         hint=_CONTEXT_HINT,
@@ -105,7 +107,7 @@ def _status_error(exc: openai.APIStatusError, article_id: str | None) -> KhabarE
         return _context_error(text, exc.status_code, where, article_id)
     invalid = request_validation_detail(text)
     if invalid is not None:
-        return ProviderError(
+        return InvalidRequestError(
             f"the endpoint{where} refused the request as invalid (HTTP {exc.status_code}, "
             f"request validation failed at {invalid})",
             article_id=article_id,
