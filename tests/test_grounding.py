@@ -288,3 +288,13 @@ def test_grounding_on_real_corpus_sentences() -> None:
         for sentence in [s for s in text.replace("؟", ".").split(".") if len(fold(s)) > 30][:5]:
             assert locate(sentence, text) is not None
             assert locate(sentence, other) is None
+
+
+def test_evidence_cut_inside_a_number_does_not_verify_that_number() -> None:
+    """'5 مليار' is verbatim in '2.5 مليار', but the article's number is 2.5e9, not 5e9."""
+    article = "وقالت الحكومة إن قيمة الصفقة بلغت 2.5 مليار دولار هذا العام."
+    cut = {"value": 5e9, "unit": "USD", "counts": "deal", "evidence": "5 مليار دولار هذا العام"}
+    whole = {**cut, "value": 2.5e9, "evidence": "بلغت 2.5 مليار دولار هذا العام"}
+    result = verify(draft(numbers=[cut, whole]), article)
+    assert [n.value for n in result.draft.numbers] == [2.5e9]
+    assert "cuts a number" in result.dropped[0].reason

@@ -131,3 +131,9 @@ def test_a_year_agrees_through_the_solar_calendar() -> None:
 )
 def test_script(text: str, language: str, ok: bool) -> None:
     assert (script_problem(text, language) is None) is ok
+
+
+def test_a_citation_cut_inside_a_number_supports_nothing() -> None:
+    article = "وقالت الحكومة إن قيمة الصفقة بلغت 2.5 مليار دولار هذا العام."
+    reason = check("The deal was worth 5 billion dollars.", ["5 مليار دولار هذا العام"], article)
+    assert reason is not None and "cuts a number" in reason

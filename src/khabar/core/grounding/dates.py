@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from ..text.fold import fold, to_ascii_digits
+from . import date_words as dw
 
 # ---------------------------------------------------------------------------------------
 # Dates
@@ -23,131 +24,89 @@ class DateParts:
     iso: str | None
 
 
-_GREGORIAN_MONTHS = [
-    "يناير كانون الثاني ژانویه ژانويه january jan",
-    "فبراير شباط فوریه فيفري february feb",
-    "مارس آذار march mar",
-    "أبريل ابريل نيسان آوریل اپریل april apr",
-    "مايو أيار ماي مه می may",
-    "يونيو حزيران جوان ژوئن june jun",
-    "يوليو تموز جويلية ژوئیه جولای july jul",
-    "أغسطس اغسطس آب أوت اوت اوت اگوست august aug",
-    "سبتمبر أيلول سپتامبر september sep sept",
-    "أكتوبر اكتوبر تشرين الأول اکتبر october oct",
-    "نوفمبر تشرين الثاني نوامبر november nov",
-    "ديسمبر كانون الأول دسامبر december dec",
-]
-_SOLAR_MONTHS = [
-    "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد امرداد", "شهریور",
-    "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
-]  # fmt: skip
-_LUNAR_MONTHS = [
-    "محرم", "صفر", "ربيع الأول ربیع الاول", "ربيع الثاني ربيع الآخر ربیع الثانی",
-    "جمادى الأولى جمادی الاولی", "جمادى الآخرة جمادى الثانية جمادی الثانیه", "رجب", "شعبان",
-    "رمضان", "شوال", "ذو القعدة ذی القعده", "ذو الحجة ذی الحجه",
-]  # fmt: skip
-
-# Multi-word names first, so that "تشرين الثاني" wins over a bare word.
-_MONTH_NAMES: list[tuple[str, str, int]] = []
-for _cal, _names in (
-    ("gregorian", _GREGORIAN_MONTHS),
-    ("solar_hijri", _SOLAR_MONTHS),
-    ("lunar_hijri", _LUNAR_MONTHS),
-):
-    for _i, _group in enumerate(_names, start=1):
-        _tokens = _group.split()
-        j = 0
-        while j < len(_tokens):
-            # Two-word names are written with their second word (الأول, الثاني...).
-            if j + 1 < len(_tokens) and _tokens[j + 1] in (
-                "الثاني",
-                "الأول",
-                "الآخر",
-                "الأولى",
-                "الآخرة",
-                "الثانية",
-                "الاول",
-                "الثانی",
-                "الاولی",
-                "الثانیه",
-                "القعدة",
-                "الحجة",
-                "القعده",
-                "الحجه",
-            ):
-                _MONTH_NAMES.append((_cal, _tokens[j] + " " + _tokens[j + 1], _i))
-                j += 2
-            else:
-                _MONTH_NAMES.append((_cal, _tokens[j], _i))
-                j += 1
-_MONTH_NAMES.sort(key=lambda t: -len(t[1]))
-# Ambiguous short words only count as months next to a day or a year.
-_AMBIGUOUS = {
-    "مه",
-    "می",
-    "مهر",
-    "دی",
-    "آب",
-    "مارس",
-    "may",
-    "mar",
-    "jan",
-    "feb",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "oct",
-    "nov",
-    "dec",
-    "صفر",
-    "ماي",
-}
-
-_PERSIAN_ORDINALS = {
-    "یکم": 1, "اول": 1, "دوم": 2, "سوم": 3, "چهارم": 4, "پنجم": 5, "ششم": 6, "هفتم": 7,
-    "هشتم": 8, "نهم": 9, "دهم": 10, "یازدهم": 11, "دوازدهم": 12, "سیزدهم": 13,
-    "چهاردهم": 14, "پانزدهم": 15, "شانزدهم": 16, "هفدهم": 17, "هجدهم": 18, "هیجدهم": 18,
-    "نوزدهم": 19, "بیستم": 20, "سیام": 30, "سی‌ام": 30,
-}  # fmt: skip
-_TENS_FA = {"بیست": 20, "سی": 30}
-_ARABIC_ORDINALS = {
-    "الأول": 1, "الثاني": 2, "الثالث": 3, "الرابع": 4, "الخامس": 5, "السادس": 6,
-    "السابع": 7, "الثامن": 8, "التاسع": 9, "العاشر": 10,
-}  # fmt: skip
-_FOLDED_ORDINALS = {fold(k): v for k, v in (_PERSIAN_ORDINALS | _ARABIC_ORDINALS).items()}
-_FOLDED_TENS = {fold(k): v for k, v in _TENS_FA.items()}
 _SOLAR_MARK = re.compile(r"(?:ه\.?\s*ش|هجری\s+شمسی|شمسی|خورشیدی)")
 _LUNAR_MARK = re.compile(r"(?:هـ|ه\.?\s*ق|هجری\s+قمری|قمری|للهجرة|هجرية)")
+_MARKS = "\u0610-\u061a\u064b-\u065f\u0670"
+# Digits apart from letters: "1439هـ" is the year 1439 and the hijri mark.
+_TOKEN = re.compile(rf"[0-9٠-٩۰-۹]+|[^\W\d_](?:[^\W\d_]|[{_MARKS}\u200c])*|[/،,]")
+_NUMERIC_DATE = re.compile(r"([0-9٠-٩۰-۹]{1,4})[/\-.]([0-9٠-٩۰-۹]{1,2})[/\-.]([0-9٠-٩۰-۹]{1,4})")
+_CLITICS = ("و", "ب", "ل", "ف")
 
 
-def _day_before(words: list[str], idx: int) -> int | None:
-    """The day of the month written just before the month name at ``words[idx]``."""
-    if idx == 0:
+def _month_at(words: list[str], idx: int) -> tuple[str, int, int, bool] | None:
+    """The month named at ``words[idx]``: (calendar, number, words it takes, unambiguous)."""
+    for calendar, names, number in dw.MONTHS:
+        width = len(names)
+        window = tuple(words[idx : idx + width])
+        if window == names:
+            return calendar, number, width, False
+        if width != 1 or not window:
+            continue
+        word = window[0]
+        # Glued to ماه: "شهریورماه", "آبان‌ماه", "دیماه" (folding drops the ZWNJ).
+        if calendar == "solar_hijri" and word == names[0] + dw.MAH:
+            return calendar, number, 1, True
+        # A proclitic: "وتیر", "بيناير" (not لشهر: a name of three letters or more).
+        if word[:1] in _CLITICS and word[1:] == names[0] and len(names[0]) >= 3:
+            return calendar, number, 1, False
+    return None
+
+
+def _day_before(raw: list[str], words: list[str], idx: int) -> int | None:
+    """The day of the month written before the month name at ``words[idx]``."""
+    j = idx - 1
+    while j >= 0 and words[j] in dw.BETWEEN_DAY_AND_MONTH and j >= idx - 2:
+        j -= 1  # "24 من يونيو", "27 من شهر رمضان"
+    if j < 0:
         return None
-    prev = to_ascii_digits(words[idx - 1]).strip("،,.()")
-    if prev.isdigit() and 1 <= int(prev) <= 31:
-        return int(prev)
-    key = fold(words[idx - 1])
-    if key in _FOLDED_ORDINALS:
+    token = to_ascii_digits(raw[j])
+    if token.isdigit():
+        return int(token) if 1 <= int(token) <= 31 else None
+    if words[j] in dw.FOLDED_ORDINALS:
         # "بیست و هفتم" = 27: a ten, و, a unit ordinal.
-        unit = _FOLDED_ORDINALS[key]
-        if idx >= 3 and fold(words[idx - 2]) == "و":
-            return _FOLDED_TENS.get(fold(words[idx - 3]), 0) + unit
+        unit = dw.FOLDED_ORDINALS[words[j]]
+        if j >= 2 and words[j - 1] == "و":
+            return dw.FOLDED_TENS.get(words[j - 2], 0) + unit
         return unit
     return None
 
 
-def _year_after(words: list[str], idx: int) -> int | None:
-    for word in words[idx : idx + 3]:
-        token = to_ascii_digits(word).strip("،,.()م")
-        if token.isdigit() and len(token) == 4:
-            return int(token)
+def _year_after(raw: list[str], words: list[str], idx: int, calendar: str) -> int | None:
+    """The year written after the month name that ends before ``words[idx]``."""
+    j = idx
+    for _ in range(4):
+        if j >= len(words):
+            return None
+        if words[j] == "/" and j + 1 < len(words) and _month_at(words, j + 1):
+            j += 1 + _month_at(words, j + 1)[2]  # type: ignore[index]
+            continue  # "2 أكتوبر/تشرين الأول 2018"
+        if words[j] in dw.BETWEEN_MONTH_AND_YEAR:
+            j += 1
+            continue
+        break
+    if j >= len(words):
+        return None
+    token = to_ascii_digits(raw[j])
+    if not token.isdigit():
+        return None
+    if len(token) == 4:
+        return int(token)
+    if len(token) == 2 and calendar == "solar_hijri" and _ends_phrase(words, j + 1):
+        # "30 مهر ماه 94": Iranian papers drop the century; 00-30 are the 1400s.
+        return (1400 if int(token) <= 30 else 1300) + int(token)
     return None
 
 
-_NUMERIC_DATE = re.compile(r"([0-9٠-٩۰-۹]{1,4})[/\-.]([0-9٠-٩۰-۹]{1,2})[/\-.]([0-9٠-٩۰-۹]{1,4})")
+# After a two-digit year the phrase ends: "مهر ۹۴ در", not "مهر ۱۰ نفر" (ten people).
+_AFTER_SHORT_YEAR = frozenset(fold(w) for w in ("و", "در", "به", "از", "که", "تا", "را", "با")) | {
+    "،",
+    ",",
+    "/",
+}
+
+
+def _ends_phrase(words: list[str], j: int) -> bool:
+    return j >= len(words) or words[j] in _AFTER_SHORT_YEAR
 
 
 def _iso(calendar: str | None, year: int | None, month: int | None, day: int | None) -> str | None:
@@ -207,35 +166,34 @@ def parse_date(text: str) -> DateParts:
                 ncal = "lunar_hijri"
             return DateParts(ncal, ny, nm, nd, _iso(ncal, ny, nm, nd))
 
-    words = re.findall(r"[\w\u200c]+|/", text)
-    folded_words = [fold(w) for w in words]
+    raw = _TOKEN.findall(text)
+    words = [fold(w) if w not in "/،," else w for w in raw]
     calendar: str | None = None
     month: int | None = None
     day: int | None = None
     year: int | None = None
-    for cal, name, number in _MONTH_NAMES:
-        parts = [fold(p) for p in name.split()]
-        width = len(parts)
-        for idx in range(len(folded_words) - width + 1):
-            window = folded_words[idx : idx + width]
-            # A month name may carry a glued proclitic: "وتیر", "بيناير", "لشهر" is not one.
-            glued = width == 1 and window[0][:1] in ("و", "ب", "ل") and window[0][1:] == parts[0]
-            if window != parts and not glued:
-                continue
-            d = _day_before(words, idx)
-            y = _year_after(words, idx + width)
-            if name in _AMBIGUOUS and d is None and y is None:
-                continue
-            calendar, month, day, year = cal, number, d, y
-            break
-        if calendar is not None:
-            break
+    for idx in range(len(words)):
+        found = _month_at(words, idx)
+        if found is None:
+            continue
+        cal, number, width, explicit = found
+        d = _day_before(raw, words, idx)
+        if d is None and idx >= 2 and words[idx - 1] == "/" and _month_at(words, idx - 2):
+            continue  # the second name of "تموز/يوليو": the first one carries the day
+        y = _year_after(raw, words, idx + width, cal)
+        name = words[idx] if width == 1 else ""
+        if name in dw.AMBIGUOUS and not explicit and d is None and y is None:
+            continue
+        calendar, month, day, year = cal, number, d, y
+        break
     if calendar is None:
         years = [int(t) for t in (to_ascii_digits(w) for w in words) if t.isdigit() and len(t) == 4]
         if years and 1900 <= years[0] <= 2100:
             return DateParts("gregorian", years[0], None, None, f"{years[0]:04d}")
         if years and 1300 <= years[0] <= 1500 and _SOLAR_MARK.search(text):
             return DateParts("solar_hijri", years[0], None, None, None)
+        if years and 1300 <= years[0] <= 1500 and _LUNAR_MARK.search(text):
+            return DateParts("lunar_hijri", years[0], None, None, None)
         return DateParts(None, None, None, None, None)
     if calendar == "gregorian" and year is not None and 1300 <= year <= 1500:
         # "تیر" would have caught a Solar date; a Gregorian name with a Hijri-range year is a typo.

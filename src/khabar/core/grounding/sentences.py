@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from ..digest import Span
 from ..text.fold import fold
 from .dates import parse_date
-from .locate import contains, locate
+from .locate import contains, locate, splits_number
 from .numbers import number_matches, parse_numbers
 
 __all__ = [
@@ -593,6 +593,8 @@ def sentence_problem(
             if kind is not None:
                 return [], f"it cites text stripped from the page ({kind}): {cite[:60]!r}"
             return [], f"a citation is not in the article: {cite[:80]!r}"
+        if splits_number(span, article):
+            return [], f"a citation cuts a number of the article in two: {cite[:60]!r}"
         spans.append(span)
     joined = "\n".join(cites)
     for check in (

@@ -36,7 +36,7 @@ from ..digest import (
 )
 from ..text.language import detect_language
 from .dates import parse_date
-from .locate import contains, locate
+from .locate import contains, locate, splits_number
 from .numbers import _unit_problem, number_matches, parse_numbers
 from .sentences import Entity, sentence_problem, title_problem
 
@@ -51,8 +51,11 @@ def _name_of(fact: Any) -> str:
     return str(fact.evidence)[:60]
 
 
-def _check(fact: Any, article: str) -> tuple[Span | None, str | None]:
-    """The evidence's span in ``article`` and why ``fact`` is not supported (None when it is)."""
+def _check(fact: Any, article: str, language: str | None = None) -> tuple[Span | None, str | None]:
+    """The evidence's span in ``article`` and why ``fact`` is not supported (None when it is).
+
+    ``language`` is the article's: number words are read as that language writes them.
+    """
     evidence = (fact.evidence or "").strip()
     if not evidence:
         return None, "its evidence is empty"
@@ -64,9 +67,14 @@ def _check(fact: Any, article: str) -> tuple[Span | None, str | None]:
         return span, f"the name {name_src!r} is not written in the article"
     if isinstance(fact, Quote) and locate(fact.text_src, article) is None:
         return span, f"the quotation is not verbatim in the article: {fact.text_src[:80]!r}"
+    if isinstance(fact, (NumberFact, DateFact)) and splits_number(span, article):
+        # "5 مليار" is verbatim in "2.5 مليار", but the number it shows is not the article's.
+        return span, f"its evidence cuts a number of the article in two: {evidence[:80]!r}"
     if isinstance(fact, NumberFact):
-        if not number_matches(fact.value, evidence):
-            stated = ", ".join(f"{n.value:g}" for n in parse_numbers(evidence)) or "no number"
+        if not number_matches(fact.value, evidence, language):
+            stated = (
+                ", ".join(f"{n.value:g}" for n in parse_numbers(evidence, language)) or "no number"
+            )
             return span, f"the value {fact.value:g} is not what the evidence states ({stated})"
         problem = _unit_problem(fact)
         if problem:
@@ -76,9 +84,9 @@ def _check(fact: Any, article: str) -> tuple[Span | None, str | None]:
     return span, None
 
 
-def fact_problem(fact: Any, article: str) -> str | None:
+def fact_problem(fact: Any, article: str, language: str | None = None) -> str | None:
     """Why ``fact`` is not supported by ``article``, or None when it is."""
-    return _check(fact, article)[1]
+    return _check(fact, article, language)[1]
 
 
 @dataclass(frozen=True)
@@ -144,7 +152,7 @@ def verify(
     for name in FACT_FIELDS:
         kept: list[Any] = []
         for i, fact in enumerate(getattr(draft, name)):
-            span, problem = _check(fact, article)
+            span, problem = _check(fact, article, lang)
             if problem:
                 dropped.append(
                     DroppedFact(field=name, fact=fact.model_dump(exclude={"span"}), reason=problem)

@@ -1,0 +1,140 @@
+"""Dates on real Arabic and Persian strings: Solar Hijri against jdatetime, Arabic month names."""
+
+from __future__ import annotations
+
+import jdatetime
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from khabar.core.grounding import parse_date
+
+# --- copied from test_grounding.py (the lead's copy stays there) -----------------------
+
+DATES = [
+    # (as written, calendar, (year, month, day), iso)
+    ("هفتم تیر", "solar_hijri", (None, 4, 7), None),
+    ("پنجشنبه هفتم تیر ۱۴۰۳", "solar_hijri", (1403, 4, 7), "2024-06-27"),
+    ("۷ تیر ۱۴۰۳", "solar_hijri", (1403, 4, 7), "2024-06-27"),
+    ("بیست و هفتم دی ۱۴۰۲", "solar_hijri", (1402, 10, 27), "2024-01-17"),
+    ("1403/04/07", "solar_hijri", (1403, 4, 7), "2024-06-27"),
+    ("27 يناير", "gregorian", (None, 1, 27), "--01-27"),
+    ("23 يناير 2024", "gregorian", (2024, 1, 23), "2024-01-23"),
+    ("شباط/فبراير 2022", "gregorian", (2022, 2, None), "2022-02"),
+    ("في يناير", "gregorian", (None, 1, None), "--01"),
+    ("15 رمضان 1445 هـ", "lunar_hijri", (1445, 9, 15), "2024-03-25"),
+    ("عام 2025", "gregorian", (2025, None, None), "2025"),
+    ("يوم الاثنين", None, (None, None, None), None),
+    ("اليوم الخميس", None, (None, None, None), None),
+    ("5 كانون الثاني 2024", "gregorian", (2024, 1, 5), "2024-01-05"),
+]
+
+# --- issue #10 -------------------------------------------------------------------------
+
+ISSUE_DATES = [
+    ("شهریورماه ۱۴۰۲", "solar_hijri", (1402, 6, None), None),
+    ("۱۵ آبان‌ماه ۱۴۰۲", "solar_hijri", (1402, 8, 15), "2023-11-06"),
+    ("۱۵ آبانماه ۱۴۰۲", "solar_hijri", (1402, 8, 15), "2023-11-06"),
+    ("در دیماه", "solar_hijri", (None, 10, None), None),
+    ("روز ۲۱ شهریورماه", "solar_hijri", (None, 6, 21), None),
+    ("30 مهر ماه 94", "solar_hijri", (1394, 7, 30), "2015-10-22"),
+    ("۱۰ فروردین ۰۲ در تهران", "solar_hijri", (1402, 1, 10), "2023-03-30"),
+    ("۲۵ مهر ۱۰ نفر کشته شدند", "solar_hijri", (None, 7, 25), None),  # 10 people, not '10
+    ("12 تموز/يوليو", "gregorian", (None, 7, 12), "--07-12"),
+    ("5 شباط/فبراير 2024", "gregorian", (2024, 2, 5), "2024-02-05"),
+    ("2 أكتوبر/تشرين الأول 2018", "gregorian", (2018, 10, 2), "2018-10-02"),
+    ("في 14 اكتوبر/تشرين الأول 2018", "gregorian", (2018, 10, 14), "2018-10-14"),
+    ("24 من يونيو", "gregorian", (None, 6, 24), "--06-24"),
+    ("27 من شهر رمضان", "lunar_hijri", (None, 9, 27), None),
+    ("27 رمضان 1439هـ", "lunar_hijri", (1439, 9, 27), "2018-06-11"),
+    ("سنة 1439هـ", "lunar_hijri", (1439, None, None), None),
+    ("يونيو من عام 2018", "gregorian", (2018, 6, None), "2018-06"),
+    ("۲۵ مهر", "solar_hijri", (None, 7, 25), None),
+    ("مهر", None, (None, None, None), None),  # "seal", "kindness": not alone
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "calendar", "parts", "iso"),
+    DATES + ISSUE_DATES,
+    ids=[f"{i:02d}-{row[0][:24]}" for i, row in enumerate(DATES + ISSUE_DATES)],
+)
+def test_parse_date(
+    text: str, calendar: str | None, parts: tuple[int | None, ...], iso: str | None
+) -> None:
+    got = parse_date(text)
+    assert (got.calendar, (got.year, got.month, got.day), got.iso) == (calendar, parts, iso)
+
+
+# --- properties ------------------------------------------------------------------------
+
+SOLAR = [
+    "فروردین",
+    "اردیبهشت",
+    "خرداد",
+    "تیر",
+    "مرداد",
+    "شهریور",
+    "مهر",
+    "آبان",
+    "آذر",
+    "دی",
+    "بهمن",
+    "اسفند",
+]
+_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+@st.composite
+def solar_dates(draw: st.DrawFn) -> jdatetime.date:
+    ordinal = draw(st.integers(min_value=0, max_value=365 * 60))
+    return jdatetime.date(1370, 1, 1) + jdatetime.timedelta(days=ordinal)
+
+
+@settings(max_examples=300, deadline=None)
+@given(solar_dates(), st.sampled_from(["", " ماه", "ماه", "\u200cماه"]), st.booleans())
+def test_solar_dates_convert_as_jdatetime_does(
+    date: jdatetime.date, mah: str, persian_digits: bool
+) -> None:
+    text = f"{date.day} {SOLAR[date.month - 1]}{mah} {date.year}"
+    if persian_digits:
+        text = text.translate(_PERSIAN_DIGITS)
+    got = parse_date(f"روز {text}")
+    assert got.iso == date.togregorian().isoformat()
+
+
+@settings(max_examples=200, deadline=None)
+@given(solar_dates())
+def test_two_digit_solar_years(date: jdatetime.date) -> None:
+    text = f"{date.day} {SOLAR[date.month - 1]} ماه {date.year % 100:02d}، در تهران"
+    assert parse_date(text).iso == date.togregorian().isoformat()
+
+
+_TWO_NAMES = [
+    ("كانون الثاني", "يناير"), ("شباط", "فبراير"), ("آذار", "مارس"), ("نيسان", "أبريل"),
+    ("أيار", "مايو"), ("حزيران", "يونيو"), ("تموز", "يوليو"), ("آب", "أغسطس"),
+    ("أيلول", "سبتمبر"), ("تشرين الأول", "أكتوبر"), ("تشرين الثاني", "نوفمبر"),
+    ("كانون الأول", "ديسمبر"),
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=12),
+    st.integers(min_value=1, max_value=28),
+    st.booleans(),
+    st.sampled_from(["", " 2018", " عام 2018"]),
+    st.sampled_from(["", "من ", "من شهر "]),
+)
+def test_arabic_two_name_months_keep_the_day(
+    month: int, day: int, syriac_first: bool, year: str, between: str
+) -> None:
+    first, second = _TWO_NAMES[month - 1] if syriac_first else _TWO_NAMES[month - 1][::-1]
+    got = parse_date(f"في {day} {between}{first}/{second}{year}")
+    assert (got.calendar, got.month, got.day) == ("gregorian", month, day)
+    assert got.year == (2018 if year else None)
+
+
+@given(st.text())
+def test_parse_date_never_raises(text: str) -> None:
+    parse_date(text)
