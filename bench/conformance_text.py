@@ -79,6 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpora", type=Path, default=CORPORA, help=f"default: {CORPORA}")
     parser.add_argument("--dump", type=Path, help="write every stripped line here (JSON Lines)")
     parser.add_argument("--repeat", type=int, default=3, help="timing runs (best is reported)")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when a goal is missed: language >= 0.98 per corpus (articles), every "
+        "stripped line hand-checked (tests/data/text/checked_strips.jsonl), < 1 ms per article",
+    )
     args = parser.parse_args(argv)
     if not args.corpora.is_dir():
         print(f"no corpora at {args.corpora}", file=sys.stderr)
@@ -88,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
     dump: list[dict[str, str]] = []
+    missed: list[str] = []
     total_n = 0
     total_ms = 0.0
     all_kinds: Counter[str] = Counter()
@@ -108,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         total_n += len(pages)
         total_ms += ms * len(pages)
         all_kinds.update(kinds)
+        if ok < 0.98 * len(pages):
+            missed.append(f"{name}: language right for {ok} of {len(pages)} articles (< 0.98)")
         strips = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "-"
         title_cell = f"{title_ok}/{titled}" if titled else "-"
         print(
@@ -119,12 +128,36 @@ def main(argv: list[str] | None = None) -> int:
         f"| {'all':<38} | {total_n:>4} | {'':>9} | {'':>9} | {total_ms / max(1, total_n):>6.3f} "
         f"| {strips} |"
     )
+    average = total_ms / max(1, total_n)
+    if average >= 1.0:
+        missed.append(f"the text layer took {average:.3f} ms per article (goal < 1 ms)")
+    checked_path = (
+        Path(__file__).resolve().parents[1] / "tests" / "data" / "text" / "checked_strips.jsonl"
+    )
+    checked = {
+        json.loads(line)["text"]
+        for line in checked_path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
+    unchecked = [row for row in dump if row["text"] not in checked]
+    for row in unchecked[:10]:
+        missed.append(
+            f"stripped but never hand-checked ({row['corpus']} {row['id']}, {row['kind']}): {row['text'][:80]!r}"
+        )
+    if len(unchecked) > 10:
+        missed.append(f"... and {len(unchecked) - 10} more stripped lines never hand-checked")
+    print(
+        f"\n{len(dump)} stripped lines, {len(dump) - len(unchecked)} of them in the hand-checked "
+        f"list; {'every goal met' if not missed else 'goals missed:'}"
+    )
+    for line in missed:
+        print(f"  - {line}")
     if args.dump:
         with args.dump.open("w", encoding="utf-8") as out:
             for row in dump:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
         print(f"{len(dump)} stripped lines written to {args.dump}")
-    return 0
+    return 1 if args.check and missed else 0
 
 
 if __name__ == "__main__":
