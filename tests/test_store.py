@@ -13,7 +13,7 @@ import pytest
 from khabar.batch.inputs import Article
 from khabar.batch.store import JsonlStore, iter_records, make_record
 from khabar.core.digest import Digest, Provenance
-from khabar.errors import EmptyArticleError, KhabarError, TransportError
+from khabar.errors import ConfigError, EmptyArticleError, KhabarError, TransportError
 
 
 def digest(article_id: str = "a", **prov: Any) -> Digest:
@@ -241,5 +241,6 @@ def test_a_second_store_on_the_same_file_is_refused_while_the_first_holds_it(
 
 
 def test_unwritable_output_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(KhabarError, match="cannot open the output"):
+    with pytest.raises(ConfigError, match="is a directory, not a file") as caught:
         JsonlStore(tmp_path).open()
+    assert str(tmp_path) in str(caught.value) and "digests.jsonl" in caught.value.hint

@@ -9,14 +9,18 @@ What each argument yields:
 * a directory: every file under it, recursively, in sorted order (hidden files
   and directories are skipped); an empty directory yields one error Article;
 * ``.txt`` / ``.md``: the decoded text (UTF-8, UTF-16, Windows-1256...);
-* ``.html`` / ``.htm``: the page's main text, extracted by trafilatura, with its
-  title first;
+* ``.html`` / ``.htm``: the page's main text (trafilatura), its title first;
 * ``.jsonl``: one article per line (text in ``text_field``); a bad line is an
   error Article named ``file.jsonl:LINE``; the size limit applies per line;
 * ``.json``: one object, or a list of objects;
 * any other file: sniffed; read as text (or as HTML when it is a page) with a
   warning, or an error Article when it is binary;
-* ``-``: stdin, as one article.
+* ``-``: stdin, as one article;
+* a FIFO, socket or device: an error Article saying what it is, never opened
+  (a FIFO blocks forever, a device may act on being opened).
+
+A text with nothing visible (whitespace, controls, zero-width characters,
+direction marks, BOMs) is empty.
 
 Ids are stable across runs, which is what lets a rerun resume: a file under a
 directory argument is named by its path relative to that directory's parent
@@ -24,6 +28,8 @@ directory argument is named by its path relative to that directory's parent
 by its ``id_field``, else ``file.jsonl#LINE`` (``file.json#N`` for the Nth item
 of a list); stdin by ``stdin:`` and the first 12 hex digits of the text's SHA-256.
 An id met twice is never merged: the later article becomes ``id#2`` (``#3``...).
+A file name that is not UTF-8 is escaped in ids, sources and messages, its
+bytes kept in ``Article.source_bytes`` (see :mod:`khabar.batch.store`).
 """
 
 from __future__ import annotations
@@ -31,13 +37,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from khabar.batch.store import escape_names
 from khabar.core.text import decode_bytes
 from khabar.errors import (
     ArticleTooLargeError,
@@ -54,8 +62,28 @@ _TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
 _HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 _JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 _JSON_SUFFIXES = frozenset({".json"})
-
 _STDIN_ID = "stdin"
+
+# What UTF-8 cannot encode: lone surrogates (an undecodable name byte is one).
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+# A character that shows something: not whitespace, a control, or an invisible
+# format character articles carry (soft hyphen, ALM, ZWSP/ZWNJ/ZWJ, LRM/RLM,
+# embeddings, overrides, isolates, word joiner, BOM, annotation marks, tags).
+_VISIBLE = re.compile(
+    r"[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
+
+_INVISIBLE_ONLY = "holds only invisible characters (zero-width, direction marks, BOMs)"
+
+_SPECIAL_KINDS = {
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+_JSON_TYPES: dict[type, str] = {type(None): "null", bool: "a boolean", int: "a number"}
+_JSON_TYPES |= {float: "a number", str: "a string", list: "a list", dict: "an object"}
 
 
 @dataclass
@@ -65,7 +93,8 @@ class Article:
     Exactly one of ``text`` and ``error`` is set. ``source`` says where the
     article came from in a form a person can open (``data/a.jsonl:12``);
     ``meta`` holds what else the input said about it (a JSON record's other
-    fields, the HTML title, the detected encoding).
+    fields, the HTML title, the detected encoding). ``source_bytes``: the
+    exact bytes of a source that is not UTF-8 (``source`` escapes them).
 
     Example::
 
@@ -80,6 +109,7 @@ class Article:
     error: KhabarError | None = None
     warnings: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    source_bytes: bytes | None = None
 
 
 def iter_articles(
@@ -112,6 +142,7 @@ def iter_articles(
     claimed: set[str] = set()
     for raw in paths:
         for article in reader.read_argument(str(raw)):
+            escape_names(article)
             article.id = _claim(claimed, article.id)
             if article.error is not None:
                 article.error.article_id = article.id
@@ -138,6 +169,28 @@ def _failed(article_id: str, source: str, error: KhabarError) -> Article:
     return Article(id=article_id, source=source, text=None, error=error)
 
 
+def _emptiness(text: str) -> str | None:
+    """Why ``text`` holds nothing to summarize, or None when something in it is visible."""
+    if _VISIBLE.search(text) is not None:
+        return None
+    return "is empty or only whitespace" if not text.strip() else _INVISIBLE_ONLY
+
+
+def _special_kind(mode: int) -> str | None:
+    """What a file that is neither regular nor a directory is, in words; None otherwise."""
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return _SPECIAL_KINDS.get(stat.S_IFMT(mode), "a special file")
+
+
+def _special_file_error(source: str, what: str) -> InputError:
+    return InputError(
+        f"{source} is {what}, not a regular file; khabar never opens special files, "
+        "so it was not read.",
+        hint="To summarize what a program or device writes, pipe it into `khabar summarize -`.",
+    )
+
+
 def _looks_like_html(text: str) -> bool:
     head = text.lstrip("\ufeff \t\r\n")[:512].lower()
     return head.startswith(("<!doctype html", "<html")) or (
@@ -145,14 +198,12 @@ def _looks_like_html(text: str) -> bool:
     )
 
 
+@dataclass
 class _Reader:
-    def __init__(
-        self, *, text_field: str, id_field: str, max_bytes: int, stdin: BinaryIO | None
-    ) -> None:
-        self.text_field = text_field
-        self.id_field = id_field
-        self.max_bytes = max_bytes
-        self.stdin = stdin
+    text_field: str
+    id_field: str
+    max_bytes: int
+    stdin: BinaryIO | None
 
     # --- arguments ----------------------------------------------------------------
     def read_argument(self, raw: str) -> Iterator[Article]:
@@ -168,8 +219,11 @@ class _Reader:
         except OSError as exc:
             yield _failed(article_id, raw, InputError(f"{raw}: cannot access: {_why(exc)}"))
             return
+        what = _special_kind(info.st_mode)
         if stat.S_ISDIR(info.st_mode):
             yield from self._read_directory(raw, article_id)
+        elif what is not None:
+            yield _failed(article_id, raw, _special_file_error(raw, what))
         else:
             yield from self._read_file(Path(raw), article_id, article_id)
 
@@ -179,23 +233,20 @@ class _Reader:
         # directory's own name ("articles/x.txt") whatever the working directory.
         base = root.parent
         found = False
-        for path, error in _walk(root, {os.path.realpath(root)}):
+        for path, problem in _walk(root, {os.path.realpath(root)}):
             found = True
             rel = path.relative_to(base).as_posix()
             source = _normalize(os.path.join(raw, path.relative_to(root)))
-            if error is not None:
-                yield _failed(rel, source, error)
+            if problem is not None:
+                yield _failed(rel, source, problem(source))
             else:
                 yield from self._read_file(path, rel, source)
         if not found:
-            yield _failed(
-                dir_id,
-                raw,
-                InputError(
-                    f"{raw}: the directory holds no articles (hidden files are skipped)",
-                    hint="Point khabar at the files or directories that hold the articles.",
-                ),
+            error = InputError(
+                f"{raw}: the directory holds no articles (hidden files are skipped)",
+                hint="Point khabar at the files or directories that hold the articles.",
             )
+            yield _failed(dir_id, raw, error)
 
     # --- one file ---------------------------------------------------------------------
     def _read_file(self, path: Path, article_id: str, source: str) -> Iterator[Article]:
@@ -219,7 +270,7 @@ class _Reader:
     def _read_bytes(self, path: Path, source: str) -> bytes:
         """The file's bytes; refuses one over the limit before reading it."""
         try:
-            with open(path, "rb") as f:
+            with self._open(path, source) as f:
                 info = os.fstat(f.fileno())
                 if stat.S_ISREG(info.st_mode) and info.st_size > self.max_bytes:
                     raise self._too_large(source, info.st_size)
@@ -230,6 +281,20 @@ class _Reader:
         if len(data) > self.max_bytes:
             raise self._too_large(source, None)
         return data
+
+    def _open(self, path: Path, source: str) -> BinaryIO:
+        """``path`` open for reading; an InputError when it cannot be, or is a special file."""
+        # Non-blocking: a file that became a FIFO since the walk looked must not hang the run.
+        nonblocking = getattr(os, "O_NONBLOCK", 0)
+        try:
+            f = open(path, "rb", opener=lambda p, flags: os.open(p, flags | nonblocking))  # noqa: SIM115
+        except OSError as exc:
+            raise _read_error(exc, source) from exc
+        what = _special_kind(os.fstat(f.fileno()).st_mode)
+        if what is not None:
+            f.close()
+            raise _special_file_error(source, what)
+        return f
 
     def _too_large(self, source: str, size: int | None) -> ArticleTooLargeError:
         what = f"{size:,} bytes" if size is not None else "larger than that"
@@ -258,16 +323,17 @@ class _Reader:
             if title:
                 meta["title"] = title
         meta["format"] = kind
-        if not text.strip():
-            raise EmptyArticleError(f"{source}: the file is empty or only whitespace")
+        empty = _emptiness(text)
+        if empty is not None:
+            raise EmptyArticleError(f"{source}: the file {empty}")
         return Article(id=article_id, source=source, text=text, warnings=warnings, meta=meta)
 
     # --- JSON ----------------------------------------------------------------------------
     def _read_jsonl(self, path: Path, file_id: str, source: str) -> Iterator[Article]:
         try:
-            f = open(path, "rb")  # noqa: SIM115 -- closed by the with below
-        except OSError as exc:
-            yield _failed(file_id, source, _read_error(exc, source))
+            f = self._open(path, source)
+        except InputError as exc:
+            yield _failed(file_id, source, exc)
             return
         records = 0
         with f:
@@ -294,18 +360,13 @@ class _Reader:
                 try:
                     text = line.decode("utf-8")
                 except UnicodeDecodeError:
-                    yield _failed(
-                        default_id, where, DecodeError(f"{where}: the line is not valid UTF-8")
-                    )
+                    error = DecodeError(f"{where}: the line is not valid UTF-8")
+                    yield _failed(default_id, where, error)
                     continue
                 try:
                     obj = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    yield _failed(
-                        default_id,
-                        where,
-                        InputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})"),
-                    )
+                except (ValueError, RecursionError) as exc:
+                    yield _failed(default_id, where, _json_error(exc, where, lines=False))
                     continue
                 yield self._record_article(obj, default_id, where)
         if records == 0:
@@ -318,12 +379,10 @@ class _Reader:
             obj = json.loads(data)
         except UnicodeDecodeError as exc:
             raise DecodeError(f"{source}: not valid UTF-8/16/32 JSON text") from exc
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:
             if not data.strip():
                 raise EmptyArticleError(f"{source}: the file is empty") from exc
-            raise InputError(
-                f"{source}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-            ) from exc
+            raise _json_error(exc, source, lines=True) from exc
         if isinstance(obj, dict):
             yield self._record_article(obj, file_id, source)
         elif isinstance(obj, list):
@@ -339,14 +398,8 @@ class _Reader:
     def _record_article(self, obj: object, default_id: str, source: str) -> Article:
         """One JSON record as an Article (an error Article when it has no usable text)."""
         if not isinstance(obj, dict):
-            return _failed(
-                default_id,
-                source,
-                InputError(
-                    f"{source}: expected a JSON object with a {self.text_field!r} field, "
-                    f"got {_json_type(obj)}"
-                ),
-            )
+            what = f"expected a JSON object with a {self.text_field!r} field, got {_json_type(obj)}"
+            return _failed(default_id, source, InputError(f"{source}: {what}"))
         warnings: list[str] = []
         article_id = default_id
         raw_id = obj.get(self.id_field)
@@ -370,13 +423,21 @@ class _Reader:
             error = InputError(f"{source}: {self.text_field!r} is {_json_type(text)}, not a string")
         elif "\x00" in text:
             error = BinaryInputError(f"{source}: {self.text_field!r} holds NUL characters")
-        elif not text.strip():
-            error = EmptyArticleError(f"{source}: {self.text_field!r} is empty")
+        elif (empty := _emptiness(text)) is not None:
+            error = EmptyArticleError(f"{source}: {self.text_field!r} {empty}")
         if error is not None:
             article = _failed(article_id, source, error)
             article.warnings, article.meta = warnings, meta
             return article
         assert isinstance(text, str)
+        if _SURROGATES.search(text) is not None:
+            # JSON can escape code points no text holds (a lone "\ud800"); the
+            # model and the output need valid Unicode, and the rest of the article is fine.
+            text = _SURROGATES.sub("\ufffd", text)
+            warnings.append(
+                f"{source}: {self.text_field!r} holds lone UTF-16 surrogates, "
+                "which are not text; replaced with U+FFFD"
+            )
         meta["format"] = "json"
         if _looks_like_html(text):
             try:
@@ -394,8 +455,7 @@ class _Reader:
 
     # --- stdin ---------------------------------------------------------------------------
     def _read_stdin(self) -> Article:
-        stream = self.stdin if self.stdin is not None else sys.stdin.buffer
-        data = stream.read(self.max_bytes + 1)
+        data = self._stdin_bytes(self.max_bytes + 1)
         raw_id = f"{_STDIN_ID}:{hashlib.sha256(data).hexdigest()[:12]}"
         if len(data) > self.max_bytes:
             return _failed(raw_id, "stdin", self._too_large("stdin", None))
@@ -403,6 +463,9 @@ class _Reader:
             decoded = decode_bytes(data, source="stdin")
         except InputError as exc:
             return _failed(raw_id, "stdin", exc)
+        empty = _emptiness(decoded.text)
+        if empty is not None:
+            return _failed(raw_id, "stdin", EmptyArticleError(f"stdin {empty}"))
         digest = hashlib.sha256(decoded.text.encode("utf-8")).hexdigest()[:12]
         return Article(
             id=f"{_STDIN_ID}:{digest}",
@@ -412,18 +475,37 @@ class _Reader:
             meta={"encoding": decoded.encoding, "format": "text"},
         )
 
+    def _stdin_bytes(self, limit: int) -> bytes:
+        if self.stdin is not None:
+            return self.stdin.read(limit)
+        try:
+            fd = sys.stdin.fileno()
+        except (AttributeError, OSError, ValueError):  # a replaced sys.stdin (tests, notebooks)
+            return sys.stdin.buffer.read(limit)
+        # os.read, not sys.stdin.buffer: a read still blocked when a stopped run
+        # exits must not hold the buffer's lock, which interpreter shutdown takes.
+        data = bytearray()
+        while len(data) < limit and (chunk := os.read(fd, min(limit - len(data), 1 << 20))):
+            data += chunk
+        return bytes(data)
 
-def _walk(root: Path, seen: set[str]) -> Iterator[tuple[Path, InputError | None]]:
+
+_Problem = Callable[[str], InputError]
+
+
+def _walk(root: Path, seen: set[str]) -> Iterator[tuple[Path, _Problem | None]]:
     """Every non-directory entry under ``root``, sorted, hidden names skipped.
 
     Symbolic links to directories are followed once (``seen`` holds the real
-    paths visited, so a link loop ends); what cannot be listed is reported.
+    paths visited, so a link loop ends); what cannot be listed is reported, and
+    special files come with their error (given the source to name), unopened.
     """
     try:
         with os.scandir(root) as it:
             entries = sorted(it, key=lambda e: e.name)
     except OSError as exc:
-        yield root, InputError(f"{root}: cannot list the directory: {_why(exc)}")
+        why = _why(exc)
+        yield root, lambda source: InputError(f"{source}: cannot list the directory: {why}")
         return
     for entry in entries:
         if entry.name.startswith("."):
@@ -434,14 +516,37 @@ def _walk(root: Path, seen: set[str]) -> Iterator[tuple[Path, InputError | None]
         except OSError:
             is_dir = False
         if not is_dir:
-            # Broken links and special files too: reading them says what is wrong.
-            yield path, None
+            yield path, _special_problem(entry)
             continue
         real = os.path.realpath(path)
         if real in seen:
             continue
         seen.add(real)
         yield from _walk(path, seen)
+
+
+def _special_problem(entry: os.DirEntry[str]) -> _Problem | None:
+    """The error of a FIFO, socket or device (through links too), found without opening it."""
+    try:
+        # is_file() costs no system call in the common case; a broken link raises,
+        # and is then read like a file, which says what is wrong.
+        what = None if entry.is_file() else _special_kind(entry.stat().st_mode)
+    except OSError:
+        what = None
+    return None if what is None else lambda source: _special_file_error(source, what)
+
+
+def _json_error(exc: ValueError | RecursionError, source: str, *, lines: bool) -> InputError:
+    if isinstance(exc, RecursionError):
+        return InputError(
+            f"{source}: the JSON is nested too deeply to read (past Python's parser limit); "
+            "no article record is shaped like that.",
+            hint="Check the program that wrote the file: an article is an object with a text field.",
+        )
+    if not isinstance(exc, json.JSONDecodeError):  # Python's own limits: a 5000-digit number
+        return InputError(f"{source}: not valid JSON ({exc})")
+    where = f"line {exc.lineno} column {exc.colno}" if lines else f"column {exc.colno}"
+    return InputError(f"{source}: not valid JSON ({exc.msg} at {where})")
 
 
 def _html_main_text(html: str, source: str) -> tuple[str, str | None]:
@@ -483,19 +588,7 @@ def _skip_rest_of_line(f: BinaryIO, start: bytes) -> None:
 
 
 def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
+    return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
 def _why(exc: OSError) -> str:

@@ -14,7 +14,16 @@ Bookkeeping, per article, in input order:
 * its text (whitespace collapsed) was seen before: a duplicate; it waits for the
   first one's outcome and gets its own record with ``duplicate_of`` set;
 * otherwise ``process`` runs; a :class:`~khabar.errors.KhabarError` becomes an
-  error record with its reason, any other exception one with reason ``internal``.
+  error record with its reason, any other exception one with reason ``internal``;
+* a record the store cannot serialize (NaN in a digest...) is replaced by an
+  error record with reason ``internal``: one article lost to a bug, not the batch.
+
+Reading runs in a daemon thread, so that an input that blocks (stdin nobody
+writes to, a dead network mount) never keeps a cancelled run from ending.
+:func:`summarize_paths` turns SIGINT and SIGTERM into a clean stop: the calls
+in flight are cancelled, every record already written stays, the output is
+closed, and ``KeyboardInterrupt`` is raised after a warning that says how much
+was written and that a rerun resumes.
 """
 
 from __future__ import annotations
@@ -23,6 +32,8 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import signal
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
@@ -31,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from khabar.batch.inputs import Article, iter_articles
-from khabar.batch.store import JsonlStore, make_record
+from khabar.batch.store import JsonlStore, check_output_paths, escape_surrogates, make_record
 from khabar.core.digest import Digest
 from khabar.errors import InputError, KhabarError
 
@@ -207,7 +218,7 @@ class _Runner:
         while limit is None or written < limit:
             # Reading runs in a thread: HTML extraction and slow disks must not
             # stall the event loop that is driving the requests in flight.
-            batch = await asyncio.to_thread(_take, iterator, _READ_AHEAD)
+            batch = await _take_in_thread(iterator, _READ_AHEAD)
             for article in batch:
                 if article.id in done:
                     self.stats.total += 1
@@ -310,7 +321,16 @@ class _Runner:
             article, digest=outcome.digest, error=outcome.error, duplicate_of=duplicate_of
         )
         if self.store is not None:
-            self.store.append(record)
+            try:
+                self.store.append(record)
+            except (TypeError, ValueError) as exc:
+                # Not JSON (a NaN, an object): a bug upstream; this article gets an
+                # error record instead, and the batch goes on.
+                logger.error("%s: the record cannot be written as JSON: %s", article.id, exc)
+                error = ValueError(f"the record cannot be written as JSON: {exc}")
+                record = make_record(article, error=error, duplicate_of=duplicate_of)
+                outcome = _Outcome(error=error)
+                self.store.append(record)
         stats = self.stats
         digest = outcome.digest if record["status"] == "ok" else None
         cache_hit = False
@@ -351,6 +371,35 @@ class _Runner:
             logger.exception("the batch progress callback failed")
 
 
+async def _take_in_thread(iterator: Iterator[Article], n: int) -> list[Article]:
+    """``_take`` in a daemon thread: unlike asyncio.to_thread's executor, which
+    asyncio.run joins on the way out, a read that never returns cannot keep a
+    cancelled run (Ctrl-C) from ending."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[list[Article]] = loop.create_future()
+
+    def settle(result: list[Article] | None, error: BaseException | None) -> None:
+        if future.done():  # cancelled while the thread was reading
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result or [])
+
+    def read() -> None:
+        result: list[Article] | None = None
+        error: BaseException | None = None
+        try:
+            result = _take(iterator, n)
+        except BaseException as exc:  # handed to the awaiting task, which re-raises it
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=read, name="khabar-reader", daemon=True).start()
+    return await future
+
+
 def _take(iterator: Iterator[Article], n: int) -> list[Article]:
     batch: list[Article] = []
     for article in iterator:
@@ -381,6 +430,7 @@ def summarize_paths(
     on_event: Callable[[BatchEvent], None] | None = None,
     on_start: Callable[[dict[str, Any]], None] | None = None,
     stdin: BinaryIO | None = None,
+    reports: Sequence[str | Path] = (),
 ) -> BatchStats:
     """Summarize every article under ``paths`` into the JSONL ``output`` (``-``: stdout).
 
@@ -390,96 +440,146 @@ def summarize_paths(
     streamed, not counted). Call it from synchronous code; in async code use
     :func:`run_batch` with a :class:`~khabar.pipeline.Summarizer`.
 
+    ``reports`` names the files the caller writes after the batch (a Markdown
+    report): they and ``output`` are checked before any model is loaded, and a
+    path that cannot be written raises :class:`~khabar.errors.ConfigError`.
+    SIGINT or SIGTERM stops the run cleanly (see the module docstring) and
+    raises ``KeyboardInterrupt``.
+
     Example::
 
         >>> stats = khabar.summarize_paths(["articles/"], output="out.jsonl")  # doctest: +SKIP
         >>> stats.succeeded, stats.failed, stats.from_cache                    # doctest: +SKIP
         (40, 2, 0)
     """
-    return asyncio.run(
-        _summarize_paths(
-            paths,
-            output=output,
-            settings=settings,
-            limit=limit,
-            resume=resume,
-            refresh=refresh,
-            text_field=text_field,
-            id_field=id_field,
-            on_event=on_event,
-            on_start=on_start,
-            stdin=stdin,
+    check_output_paths(output, reports)
+    stop = _Stop(on_event)
+
+    async def run() -> BatchStats:
+        # The pipeline is imported here: run_batch and the store stay free of the LLM stack.
+        from khabar.config import Settings
+        from khabar.pipeline import Summarizer
+
+        resolved = settings if settings is not None else Settings()
+        # Lock the output first: a second run on it fails before loading any model.
+        with stop.installed(), JsonlStore(output) as store:
+            async with Summarizer(resolved) as summarizer:
+                backend = summarizer.backend
+                if on_start is not None:
+                    on_start(
+                        {
+                            "model": backend.model,
+                            "provider": backend.provider,
+                            "mode": backend.mode,
+                            "endpoint": backend.endpoint,
+                            "warnings": list(backend.warnings),
+                            "total": None,
+                        }
+                    )
+
+                async def process(article: Article) -> Digest:
+                    return await summarizer.asummarize(
+                        article.text or "",
+                        article_id=article.id,
+                        title=_prompt_title(article),
+                        refresh=refresh,
+                    )
+
+                articles = iter_articles(
+                    paths,
+                    text_field=text_field,
+                    id_field=id_field,
+                    max_input_bytes=resolved.max_input_bytes,
+                    stdin=stdin,
+                )
+                try:
+                    return await run_batch(
+                        articles,
+                        process,
+                        store=store,
+                        concurrency=resolved.concurrency,
+                        resume=resume,
+                        limit=limit,
+                        on_event=stop.on_event,
+                    )
+                finally:
+                    # Release the input file a cancelled run may hold open (a no-op
+                    # while the reading thread is still inside it).
+                    close = getattr(articles, "close", None)
+                    if close is not None:
+                        with contextlib.suppress(ValueError):
+                            close()
+
+    try:
+        return asyncio.run(run())
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        if stop.signal is None:
+            raise
+        where = "stdout" if str(output) == "-" else str(output)
+        records = f"{stop.written} record" + ("" if stop.written == 1 else "s")
+        logger.warning(
+            "stopped by %s after writing %s to %s, each one complete; "
+            "run the same command again to resume from there",
+            stop.signal,
+            records,
+            where,
         )
-    )
+        raise KeyboardInterrupt(f"stopped by {stop.signal}") from None
 
 
-async def _summarize_paths(
-    paths: Sequence[str | Path],
-    *,
-    output: str | Path,
-    settings: Settings | None,
-    limit: int | None,
-    resume: bool,
-    refresh: bool,
-    text_field: str,
-    id_field: str,
-    on_event: Callable[[BatchEvent], None] | None,
-    on_start: Callable[[dict[str, Any]], None] | None,
-    stdin: BinaryIO | None,
-) -> BatchStats:
-    # The pipeline is imported here: run_batch and the store stay free of the LLM stack.
-    from khabar.config import Settings
-    from khabar.pipeline import Summarizer
+class _Stop:
+    """SIGINT and SIGTERM during a run: cancel it once, cleanly; a second signal acts as usual.
 
-    settings = settings if settings is not None else Settings()
-    # Lock the output first: a second run on it fails before loading any model.
-    with JsonlStore(output) as store:
-        async with Summarizer(settings) as summarizer:
-            backend = summarizer.backend
-            if on_start is not None:
-                on_start(
-                    {
-                        "model": backend.model,
-                        "provider": backend.provider,
-                        "mode": backend.mode,
-                        "endpoint": backend.endpoint,
-                        "warnings": list(backend.warnings),
-                        "total": None,
-                    }
-                )
+    Cancelling the run's task lets every layer close what it holds (calls in
+    flight, the HTTP client, the output file) instead of dying mid-write.
+    """
 
-            async def process(article: Article) -> Digest:
-                return await summarizer.asummarize(
-                    article.text or "",
-                    article_id=article.id,
-                    title=_prompt_title(article),
-                    refresh=refresh,
-                )
+    def __init__(self, on_event: Callable[[BatchEvent], None] | None) -> None:
+        self.signal: str | None = None
+        self.written = 0
+        self._on_event = on_event
+        self._installed: list[tuple[signal.Signals, Any]] = []
 
-            articles = iter_articles(
-                paths,
-                text_field=text_field,
-                id_field=id_field,
-                max_input_bytes=settings.max_input_bytes,
-                stdin=stdin,
-            )
-            try:
-                return await run_batch(
-                    articles,
-                    process,
-                    store=store,
-                    concurrency=settings.concurrency,
-                    resume=resume,
-                    limit=limit,
-                    on_event=on_event,
-                )
-            finally:
-                # Release the input file a cancelled run may hold open (a no-op
-                # while the reading thread is still inside it).
-                close = getattr(articles, "close", None)
-                if close is not None:
-                    with contextlib.suppress(ValueError):
-                        close()
+    def on_event(self, event: BatchEvent) -> None:
+        if event.kind == "finished":
+            self.written += 1
+        if self._on_event is not None:
+            self._on_event(event)
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+        if task is not None and threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous = signal.getsignal(sig)
+                # Leave alone a signal that is ignored (nohup) or that someone else handles.
+                if previous in (signal.SIG_IGN, None) or (
+                    sig == signal.SIGTERM and previous is not signal.SIG_DFL
+                ):
+                    continue
+                try:
+                    loop.add_signal_handler(sig, self._stop, sig, task)
+                except (NotImplementedError, RuntimeError, ValueError):  # Windows, no loop support
+                    continue
+                self._installed.append((sig, previous))
+        try:
+            yield
+        finally:
+            self._restore()
+
+    def _stop(self, sig: signal.Signals, task: asyncio.Task[Any]) -> None:
+        self.signal = sig.name
+        # The next signal is handled as if we were not here: a second Ctrl-C or
+        # SIGTERM stops a run whose clean-up hangs.
+        self._restore()
+        task.cancel()
+
+    def _restore(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig, previous in self._installed:
+            loop.remove_signal_handler(sig)
+            signal.signal(sig, previous)
+        self._installed.clear()
 
 
 def _prompt_title(article: Article) -> str | None:
@@ -487,4 +587,6 @@ def _prompt_title(article: Article) -> str | None:
     title = article.meta.get("title")
     if not isinstance(title, str) or not title.strip() or article.text is None:
         return None
-    return None if article.text.lstrip().startswith(title.strip()) else title.strip()
+    # A JSON title may hold lone surrogates ("\ud800"), which no request can encode.
+    title = escape_surrogates(title.strip())
+    return None if article.text.lstrip().startswith(title) else title

@@ -1,16 +1,33 @@
 """The JSONL output of a batch: one record per article, appended as each finishes, resumable.
 
-Each line is one JSON object (UTF-8, not ASCII-escaped)::
+Each line is one JSON object (UTF-8, not ASCII-escaped, except U+0085, U+2028
+and U+2029, which ``str.splitlines()`` would take for line ends)::
 
     {
       "id": "articles/000_x.txt",       # the Article id (stable across runs)
       "source": "evals/articles/000_x.txt",  # where it came from
+      "source_b64": "ZXZhbHMv...",       # only for a name that is not UTF-8 (below)
       "status": "ok" | "error",
       "digest": {...} | null,            # Digest.model_dump(mode="json") when ok
       "error": {"type": "EmptyArticleError", "reason": "empty", "message": "..."} | null,
       "warnings": ["..."],               # about reading the input (encoding, sniffing...)
-      "duplicate_of": "articles/001_y.txt" | null   # same text as that article: one call for both
+      "duplicate_of": "articles/001_y.txt" | null,  # same text as that article: one call for both
+      "draft": {...}                     # only when the model's digest was rejected (below)
     }
+
+File names that are not UTF-8 (bytes a zip archive or an old filesystem left
+in a name, such as ``b"\\xd9\\x85\\xff.txt"``) cannot be written to UTF-8 as
+they are. In ``id``, ``source`` and messages each byte that is not UTF-8 is
+written as the four ASCII characters ``\\xNN`` (``م\\xff.txt``; any other code
+point UTF-8 cannot encode as ``\\uNNNN``), see :func:`escape_surrogates`:
+readable, and stable, so a rerun finds the same ids and resumes. The record
+then also carries ``source_b64``, the exact bytes of ``source``, base64-encoded
+(``open(base64.b64decode(r["source_b64"]), "rb")`` opens the file): the escaped
+text alone is ambiguous when a name holds a real backslash.
+
+An error that carries the model's rejected digest (``exc.context["draft"]``, a
+JSON-ready dict; e.g. reason ``unsupported``: nothing in it could be verified)
+puts it in ``draft``, so that the user can see what was refused and why.
 
 ``id`` is always the first key. A file may hold several records for one id:
 a rerun appends a new record for each article it retries, and the last one
@@ -24,27 +41,43 @@ which the next :class:`JsonlStore` cuts away before appending. An exclusive
 Resume: an id whose latest record is ``ok`` is done. An ``error`` record is
 retried on the next run, unless its reason is a final input error (``empty``,
 ``binary``, ``undecodable``, ``too_large``): rereading the same bytes cannot
-change those.
+change those. Model failures (``invalid_output``, ``unsupported``, ``transport``...)
+are always retried.
+
+Output paths are checked before any work (:func:`check_output_paths`): a
+directory or an unwritable place fails with a :class:`~khabar.errors.ConfigError`
+that names it, not with a traceback once the model has been paid.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
 import logging
 import os
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from khabar.errors import KhabarError, redact
+from khabar.errors import ConfigError, KhabarError, redact
 
 if TYPE_CHECKING:
     from khabar.batch.inputs import Article
     from khabar.core.digest import Digest
 
-__all__ = ["FINAL_REASONS", "JsonlStore", "iter_records", "make_record"]
+__all__ = [
+    "FINAL_REASONS",
+    "JsonlStore",
+    "check_output_paths",
+    "escape_names",
+    "escape_surrogates",
+    "iter_records",
+    "make_record",
+]
 
 logger = logging.getLogger("khabar")
 
@@ -52,6 +85,65 @@ FINAL_REASONS = frozenset({"empty", "binary", "undecodable", "too_large"})
 """Error reasons a rerun does not retry: the input itself is unusable."""
 
 _CHUNK = 1 << 16
+
+# Code points UTF-8 cannot encode: lone surrogates. Python decodes each byte of
+# a file name that is not UTF-8 to one of U+DC80..U+DCFF ("surrogateescape").
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+_UNSAFE_IN_LINE = re.compile(r"[\x85\u2028\u2029\ud800-\udfff]")
+
+
+def escape_surrogates(text: str) -> str:
+    """``text`` with each code point UTF-8 cannot encode spelled out in ASCII.
+
+    A byte of a file name that is not UTF-8 becomes ``\\xNN``, the byte in hex;
+    any other lone surrogate (a JSON ``"\\ud800"``) becomes ``\\uNNNN``. Other
+    text is returned unchanged.
+
+    Example::
+
+        >>> escape_surrogates(b"\\xd9\\x85\\xff.txt".decode("utf-8", "surrogateescape"))
+        'م\\\\xff.txt'
+    """
+    if _SURROGATES.search(text) is None:
+        return text
+    return _SURROGATES.sub(_escape_surrogate, text)
+
+
+def escape_names(article: Article) -> None:
+    """Make what ``article`` says about its origin writable as UTF-8, in place.
+
+    ``id``, ``source``, warnings and the error message are escaped with
+    :func:`escape_surrogates`; the exact bytes of a ``source`` that is a file
+    name go to ``source_bytes`` (written as ``source_b64``).
+    """
+    if _SURROGATES.search(article.source):
+        with contextlib.suppress(UnicodeEncodeError):  # not a file name: no bytes to keep
+            article.source_bytes = os.fsencode(article.source)
+        article.source = escape_surrogates(article.source)
+    article.id = escape_surrogates(article.id)
+    article.warnings = [escape_surrogates(w) for w in article.warnings]
+    if article.error is not None:
+        article.error.message = escape_surrogates(article.error.message)
+        article.error.args = (article.error.message,)
+
+
+def _escape_in_line(match: re.Match[str]) -> str:
+    """The JSON text (inside a string: nothing else is non-ASCII) for one unsafe character.
+
+    A lone surrogate is a name or message the reader did not escape (a caller's
+    own Article): escaped the same way, so that the line is UTF-8 and the id is
+    what the reader yields on a rerun; its backslash is JSON-escaped in turn.
+    NEL, LINE and PARAGRAPH SEPARATOR are valid JSON but end a line for
+    ``str.splitlines()`` and old JavaScript: written as ``\\uNNNN``, same value.
+    """
+    if match.group() in "\x85\u2028\u2029":
+        return f"\\u{ord(match.group()):04x}"
+    return _escape_surrogate(match).replace("\\", "\\\\")
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
 def make_record(
@@ -64,6 +156,7 @@ def make_record(
 
     ``error`` defaults to ``article.error``; an exception that is not a
     :class:`~khabar.errors.KhabarError` is recorded with reason ``internal``.
+    A KhabarError whose ``context`` holds a ``draft`` dict adds it as ``draft``.
 
     Example::
 
@@ -75,9 +168,11 @@ def make_record(
         error = article.error
     error_dict: dict[str, Any] | None = None
     digest_dict: dict[str, Any] | None = None
+    draft: object = None
     if error is not None:
         if isinstance(error, KhabarError):
             error_dict = error.to_dict()
+            draft = error.context.get("draft")
         else:
             error_dict = {
                 "type": type(error).__name__,
@@ -94,15 +189,73 @@ def make_record(
             "reason": "bad_input",
             "message": f"[{article.id}] the article has neither text nor a digest",
         }
-    return {
-        "id": article.id,
-        "source": article.source,
-        "status": "ok" if error_dict is None else "error",
-        "digest": digest_dict,
-        "error": error_dict,
-        "warnings": list(article.warnings),
-        "duplicate_of": duplicate_of,
-    }
+    record: dict[str, Any] = {"id": article.id, "source": article.source}
+    if article.source_bytes is not None:
+        record["source_b64"] = base64.b64encode(article.source_bytes).decode("ascii")
+    record.update(
+        status="ok" if error_dict is None else "error",
+        digest=digest_dict,
+        error=error_dict,
+        warnings=list(article.warnings),
+        duplicate_of=duplicate_of,
+    )
+    if isinstance(draft, dict):
+        record["draft"] = draft
+    return record
+
+
+def check_output_paths(output: str | Path, reports: Iterable[str | Path] = ()) -> None:
+    """Refuse, before any work, output paths that could only fail once the batch is done.
+
+    ``output`` is the JSONL file (``-``: stdout); ``reports`` are files written
+    after the batch (a Markdown report). A directory, a path under something
+    that is not a directory, a place that cannot be written, or a report that
+    would overwrite the JSONL output raises :class:`~khabar.errors.ConfigError`
+    naming the path and the remedy. Missing parent directories are fine.
+
+    Example::
+
+        >>> check_output_paths("out.jsonl", reports=["/tmp"])           # doctest: +SKIP
+        Traceback (most recent call last):
+        khabar.errors.ConfigError: the Markdown report /tmp is a directory, not a file ...
+    """
+    if str(output) != "-":
+        _check_writable("the JSONL output", Path(output), "digests.jsonl")
+    for report in reports:
+        _check_writable("the Markdown report", Path(report), "report.md")
+        if str(output) != "-" and _real(report) == _real(output):
+            raise ConfigError(
+                f"the Markdown report {report} is the JSONL output itself; writing it "
+                "would destroy every record.",
+                hint="Give the report its own file name, such as report.md.",
+            )
+
+
+def _real(path: str | Path) -> str:
+    return os.path.realpath(os.path.abspath(path))
+
+
+def _check_writable(what: str, path: Path, example: str) -> None:
+    if path.is_dir():
+        raise ConfigError(
+            f"{what} {path} is a directory, not a file.",
+            hint=f"Pass a file name, such as {path / example}.",
+        )
+    # The nearest ancestor that exists decides: the writers create the missing ones.
+    parent = path.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(
+            f"{what} {path} cannot be created: {parent} is a file, not a directory.",
+            hint=f"Pass a path in a directory, such as {example}.",
+        )
+    target = path if path.exists() else parent
+    if not os.access(target, os.W_OK):
+        raise ConfigError(
+            f"{what} {path} cannot be written: permission denied on {target}.",
+            hint=f"Pass a path in a directory you can write to, such as {Path.home() / example}.",
+        )
 
 
 class JsonlStore:
@@ -130,6 +283,7 @@ class JsonlStore:
         """Create, lock and repair the file; a no-op when already open or writing to stdout."""
         if self.is_stdout or self._fd is not None:
             return self
+        _check_writable("the JSONL output", self.path, "digests.jsonl")
         try:
             if self.path.parent != Path():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -137,9 +291,9 @@ class JsonlStore:
                 self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644
             )
         except OSError as exc:
-            raise KhabarError(
-                f"cannot open the output {self.path}: {exc.strerror or exc}",
-                hint="Pass a writable file with -o.",
+            raise ConfigError(
+                f"cannot open the JSONL output {self.path}: {(exc.strerror or str(exc)).lower()}.",
+                hint="Pass a file you can write to with -o.",
             ) from exc
         try:
             _lock(fd, self.path)
@@ -216,6 +370,8 @@ class JsonlStore:
         )
         if "\n" in line:  # json.dumps escapes newlines in strings; this cannot happen
             raise ValueError("a record must serialize to one line")
+        if _UNSAFE_IN_LINE.search(line) is not None:
+            line = _UNSAFE_IN_LINE.sub(_escape_in_line, line)
         if self.is_stdout:
             stream = self._stream if self._stream is not None else sys.stdout
             stream.write(line + "\n")
