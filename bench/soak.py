@@ -2,17 +2,22 @@
 
     python bench/soak.py [--articles 1000] [--concurrency 32] [--fault-rate 0.2] [--kills 4]
 
-1. A fault-free run of the CLI over N real articles (the reference).
+The input is a folder: a JSONL of N real articles, and the hostile files of
+issue #12 mixed in (a name that is not UTF-8, JSON nested 100,000 deep, a FIFO,
+a file of zero-width characters only, a binary file, an empty file).
+
+1. A fault-free run of the CLI over the folder (the reference).
 2. The same run with ``--fault-rate`` of requests faulted: 429 with and without
    Retry-After, 500/502/503, stalls past the timeout, connections dropped
    mid-body, truncated JSON, schema-breaking answers, ungrounded evidence.
    Checks: every article ends as a digest or an error record with a reason,
    none missing, none twice; per-article retries within their bound; wall time
-   within 2x the fault-free run.
-3. Crash: the faulted run is SIGKILLed at a random moment ``--kills`` times
-   in a row, each rerun resuming the same output; then a final rerun. Checks:
-   no torn line, the final set of ids equals the clean run's, no id done twice,
-   the cache still opens and serves.
+   within 2x the fault-free run; each hostile file has the record it must have.
+3. Crash: the faulted run is killed at a random moment ``--kills`` times in a
+   row, alternately by SIGKILL and by SIGTERM (which must end the run by itself,
+   cleanly, within 10 s), each rerun resuming the same output; then a final
+   rerun. Checks: no torn line, the final set of ids equals the clean run's, no
+   id done twice, the hostile files' records again, the cache still opens.
 
 The endpoint is khabar's local fake server (a real HTTP server on 127.0.0.1);
 its synthetic responder copies evidence from each article. Exit status 1 when
@@ -41,6 +46,39 @@ from khabar.testing import FakeOpenAI, FaultPlan
 
 MAX_RETRIES = 4
 MAX_REASKS = 1
+
+# A real 1x1 PNG: binary, with NUL bytes in its header.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+BAD_NAME = b"\xd9\x85\xff-bad-name.txt"  # "م" and a byte that is not UTF-8, as unzip leaves it
+
+
+def hostile_files(folder: Path, article: str) -> dict[str, str]:
+    """Write issue #12's hostile files into ``folder``; their ids -> the outcome each must get."""
+    with open(os.fsencode(folder) + b"/" + BAD_NAME, "wb") as f:
+        f.write(article.encode("utf-8"))  # a good article under a bad name: a digest
+    (folder / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="ascii")
+    os.mkfifo(folder / "pipe.txt")
+    (folder / "zero-width.txt").write_text("\u200c\u200b\ufeff\u200f\u200d\n", encoding="utf-8")
+    (folder / "binary.txt").write_bytes(PNG)
+    (folder / "empty.txt").write_bytes(b"")
+    name = folder.name
+    return {
+        f"{name}/م\\xff-bad-name.txt": "ok",
+        f"{name}/binary.txt": "binary",
+        f"{name}/deep.json": "bad_input",
+        f"{name}/empty.txt": "empty",
+        f"{name}/pipe.txt": "bad_input",
+        f"{name}/zero-width.txt": "empty",
+    }
+
+
+def outcome(record: dict | None) -> str:
+    if record is None:
+        return "missing"
+    return "ok" if record["status"] == "ok" else record["error"]["reason"]
 
 
 def cli_env(server: FakeOpenAI, cache_dir: Path) -> dict[str, str]:
@@ -129,14 +167,17 @@ def main() -> int:
     rng = random.Random(args.seed)
     failures: list[str] = []
     items = workload(args.articles)
-    ids = {article_id for article_id, _ in items}
 
     with (
         tempfile.TemporaryDirectory() as tmpdir,
         FakeOpenAI(latency=args.latency, seed=args.seed) as server,
     ):
         tmp = Path(tmpdir)
-        data = write_jsonl(items, tmp / "articles.jsonl")
+        data = tmp / "input"
+        data.mkdir()
+        write_jsonl(items, data / "articles.jsonl")
+        hostile = hostile_files(data, items[0][1] + "\n\n[hostile]")
+        ids = {article_id for article_id, _ in items} | set(hostile)
 
         # 1. fault-free reference
         clean_out = tmp / "clean.jsonl"
@@ -182,19 +223,27 @@ def main() -> int:
             failures.append(
                 f"soak wall {soak_wall:.1f}s exceeds 2x the fault-free {clean_wall:.1f}s"
             )
+        clean_by_id, soak_by_id = latest(clean_records), latest(records)
+        for article_id, expected in hostile.items():
+            for run_name, got in (("fault-free", clean_by_id), ("faulted", soak_by_id)):
+                # A faulted endpoint may fail the one hostile file that reaches the model.
+                seen = outcome(got.get(article_id))
+                if seen != expected and not (expected == "ok" and run_name == "faulted"):
+                    failures.append(f"{run_name} run: {article_id} is {seen}, not {expected}")
 
         # 3. crash: SIGKILL mid-run, several times, then finish
         server.reset()
         server.faults = FaultPlan.uniform(args.fault_rate, seed=args.seed + 1)
         crash_out = tmp / "crash.jsonl"
         crash_cache = tmp / "cache-crash"
-        kills_done, lines_at_kill = 0, []
-        for _ in range(args.kills):
+        kills_done, lines_at_kill, kill_signals = 0, [], []
+        for k in range(args.kills):
+            sig = signal.SIGKILL if k % 2 == 0 else signal.SIGTERM
             proc = subprocess.Popen(
                 command(data, crash_out, args.concurrency, cache=True),
                 env=cli_env(server, crash_cache),
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
             )
             # Kill mid-run, after some progress: at a random record count between what is
             # on disk and halfway to the end (a kill during start-up proves little).
@@ -205,9 +254,26 @@ def main() -> int:
             ):
                 time.sleep(0.01)
             if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
+                proc.send_signal(sig)
                 kills_done += 1
-            proc.wait()
+                kill_signals.append(sig.name)
+                if sig == signal.SIGTERM:
+                    try:
+                        _, err = proc.communicate(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        _, err = proc.communicate()
+                        failures.append("SIGTERM did not stop the run within 10 s")
+                    text = err.decode("utf-8", "replace")
+                    if (
+                        proc.returncode != 1
+                        or "Traceback" in text
+                        or "stopped by SIGTERM" not in text
+                    ):
+                        failures.append(
+                            f"SIGTERM: exit {proc.returncode}, not a clean stop: {text[-500:]!r}"
+                        )
+            proc.communicate()
             recs, _torn = read_lines(crash_out) if crash_out.exists() else ([], 0)
             lines_at_kill.append(len(recs))
         final_wall = run(server, data, crash_out, args.concurrency, crash_cache, cache=True)
@@ -222,7 +288,16 @@ def main() -> int:
         if done_twice:
             failures.append(f"{len(done_twice)} ids done twice after resume")
         if crash_torn:
-            failures.append(f"{crash_torn} torn lines after SIGKILL")
+            failures.append(f"{crash_torn} torn lines after the kills")
+        for article_id, expected in hostile.items():
+            seen = outcome(crash_latest.get(article_id))
+            # The faulted endpoint may leave the good article under a bad name an error.
+            if seen != expected and not (expected == "ok" and seen != "missing"):
+                failures.append(f"crash run: {article_id} is {seen}, not {expected}")
+            if expected != "ok" and any(
+                r["id"] == article_id and r["status"] == "ok" for r in crash_records
+            ):
+                failures.append(f"crash run: {article_id} got a digest")
         from khabar.cache import DigestCache
 
         cache = DigestCache(crash_cache)
@@ -250,7 +325,20 @@ def main() -> int:
         f"attempts per digest: max {max(attempts, default=0)} (bound {MAX_REASKS + 1})"
     )
     print(f"Missing: {len(missing)}; written twice: {len(twice)}; torn lines: {torn}")
-    print(f"\n## Crash: {kills_done} SIGKILLs at random moments, then a final resume\n")
+    print("\n## Hostile files (issue #12), mixed into the input folder\n")
+    print("| id | must be | fault-free | faulted | crash run (final) | records in crash output |")
+    print("|---|---|---|---|---|---|")
+    for article_id, expected in hostile.items():
+        lines_for_id = sum(r["id"] == article_id for r in crash_records)
+        print(
+            f"| `{article_id}` | {expected} | {outcome(clean_by_id.get(article_id))} "
+            f"| {outcome(soak_by_id.get(article_id))} | {outcome(crash_latest.get(article_id))} "
+            f"| {lines_for_id} |"
+        )
+    print(
+        f"\n## Crash: {kills_done} kills ({', '.join(kill_signals) or 'none'}) at random moments, "
+        "then a final resume\n"
+    )
     print(
         "| records on disk after each kill | final run | final ids | ok | error | ok twice | torn lines | cache entries |"
     )
