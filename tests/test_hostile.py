@@ -82,7 +82,8 @@ async def test_injected_text_cited_verbatim_is_article_text(server, settings_for
         ]
     )
     server.script(Reply.digest(answer))
-    async with Summarizer(settings_for(server)) as s:
+    # No re-ask: the answer's summary cites nothing (dropped), and the quote is what matters.
+    async with Summarizer(settings_for(server, max_reasks=0)) as s:
         digest = await s.asummarize(article, article_id="inject-quote")
     assert len(digest.quotes) == 1 and digest.quotes[0].span is not None
 

@@ -33,7 +33,7 @@ from .core.grounding import GROUNDING_VERSION, Verification, verify
 from .core.text import clean_article, detect_language, fold, normalize_text, truncate
 from .core.text.placement import place_blocks
 from .errors import EmptyArticleError, UnsupportedDigestError, ValidationFailedError
-from .llm import Backend, build_backend
+from .llm import Backend, BackendPlan, build_backend, plan_backend
 from .llm.retry import CallStats, RateGate, call_stats
 from .prompts import PromptSet, load_prompts
 
@@ -98,12 +98,28 @@ class Summarizer:
         self._replay_dir = replay_dir
         self._model_label = model_label
         self._backend: Backend | None = None
+        self._plan: BackendPlan | None = None
         self._cache: DigestCache | None = None
         self._cache_opened = False
 
     @property
+    def plan(self) -> BackendPlan:
+        """Which backend the settings ask for, worked out without building a client.
+
+        Enough for cache keys and limits: a rerun served from the cache never
+        builds a client or imports openai.
+        """
+        if self._plan is None:
+            self._plan = plan_backend(
+                self.settings, transport=self._transport, replay_dir=self._replay_dir
+            )
+            for warning in self._plan.warnings:
+                logger.warning("%s", warning)
+        return self._plan
+
+    @property
     def backend(self) -> Backend:
-        """The model backend, built on first use (loading a local model is slow)."""
+        """The model backend, built on the first model call (loading a local model is slow)."""
         if self._backend is None:
             self._backend = build_backend(
                 self.settings,
@@ -112,9 +128,8 @@ class Summarizer:
                 replay_dir=self._replay_dir,
                 gate=self.gate,
                 model_label=self._model_label,
+                plan=self.plan,
             )
-            for warning in self._backend.warnings:
-                logger.warning("%s", warning)
         return self._backend
 
     @property
@@ -149,11 +164,11 @@ class Summarizer:
 
     def effective_max_tokens(self) -> int:
         """``max_tokens`` as sent: the setting, capped by the backend's limits."""
-        return self.backend.limits.tokens(self.settings.max_tokens)
+        return self.plan.limits.tokens(self.settings.max_tokens)
 
     def effective_max_reasks(self) -> int:
         """Re-asks allowed per article: the setting, capped by the backend's limits."""
-        return self.backend.limits.reasks(self.settings.max_reasks)
+        return self.plan.limits.reasks(self.settings.max_reasks)
 
     # ------------------------------------------------------------------------------
     def _fit(self, text: str, warnings: list[str]) -> tuple[str, bool]:
@@ -185,7 +200,7 @@ class Summarizer:
             article=article,
             language=language,
             title=title,
-            backend=self.backend.identity(),
+            backend=self.plan.identity(s),
             prompt=self.prompts.version,
             schema=SCHEMA_VERSION,
             grounding=GROUNDING_VERSION,
@@ -218,7 +233,7 @@ class Summarizer:
                 article_id=article_id,
             )
         lang = language or detect_language(cleaned.text)
-        backend = self.backend
+        plan = self.plan
         # Keyed on the text before fitting (fitting is a function of the text and of
         # settings that are in the key), so a warm rerun never loads a local model.
         key = self._key(cleaned.text, lang, title)
@@ -238,11 +253,12 @@ class Summarizer:
                     hit.text = None
                 hit.provenance.cache_hit = True
                 hit.provenance.latency_s = 0.0
-                logger.info("%s: cache hit (%s)", article_id or "article", backend.model)
+                logger.info("%s: cache hit (%s)", article_id or "article", plan.model)
                 return hit
 
+        backend = self.backend
         article, truncated = self._fit(cleaned.text, warnings)
-        warnings.extend(backend.warnings)
+        warnings.extend(plan.warnings)
 
         messages = self.prompts.render(article=article, language=lang, title=title)
         stats = CallStats(article_id=article_id)

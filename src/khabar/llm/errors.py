@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-
-import openai
+from typing import TYPE_CHECKING
 
 from khabar.errors import (
     AuthenticationError,
@@ -33,6 +32,9 @@ from khabar.errors import (
 )
 
 from .retry import request_validation_detail
+
+if TYPE_CHECKING:
+    import openai
 
 __all__ = ["map_api_error", "short"]
 
@@ -124,6 +126,9 @@ def short(exc: BaseException) -> str:
 
 def map_api_error(exc: BaseException, article_id: str | None) -> KhabarError:
     """The khabar error for a failure of the openai client (or of a transport beneath it)."""
+    # Imported here: a warm rerun served from the cache never pays for importing openai.
+    import openai
+
     if isinstance(exc, KhabarError):
         inner: KhabarError | None = exc
     elif isinstance(exc, openai.APIConnectionError) and isinstance(exc.__cause__, KhabarError):

@@ -10,6 +10,7 @@ given to the openai client itself (:func:`request_timeout`), and the
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,7 +26,7 @@ from .openai_compat import OpenAICompatibleBackend
 from .recording import RecordingTransport, ReplayTransport
 from .retry import RateGate, RetryPolicy, RetryTransport
 
-__all__ = ["build_backend", "is_self_hosted", "request_timeout"]
+__all__ = ["BackendPlan", "build_backend", "is_self_hosted", "plan_backend", "request_timeout"]
 
 LOCAL_BASE_URL = "http://local.khabar/v1"
 
@@ -83,6 +84,79 @@ def _http_client(
     )
 
 
+@dataclass(frozen=True)
+class BackendPlan:
+    """What ``settings`` ask for, worked out without building a client or importing openai.
+
+    The pipeline keys its cache and caps its answers from the plan, so that a
+    rerun served from the cache, or a resume with nothing left to do, never
+    builds a client (importing openai alone costs more than a second of CPU).
+    """
+
+    provider: str
+    mode: str
+    model: str
+    base_url: str
+    limits: Limits = field(default_factory=Limits)
+    warnings: tuple[str, ...] = ()
+    local: Any = None  # LocalModelChoice, for the embedded model
+
+    @property
+    def endpoint(self) -> str | None:
+        """The endpoint as provenance shows it (None for the embedded model)."""
+        return public_endpoint(self.base_url) if self.provider != "local" else None
+
+    def identity(self, settings: Settings) -> dict[str, Any]:
+        """Everything about the backend that changes an answer (enters the cache key)."""
+        parts: dict[str, Any] = {
+            "model": self.model,
+            "provider": self.provider,
+            "endpoint": self.endpoint,
+            "mode": self.mode,
+        }
+        if self.provider == "local":
+            parts["local_model"] = str(self.local.path) if self.local else None
+            parts["local_n_ctx"] = settings.local_n_ctx
+        return parts
+
+
+def plan_backend(
+    settings: Settings,
+    *,
+    transport: httpx2.AsyncBaseTransport | None = None,
+    replay_dir: Path | None = None,
+) -> BackendPlan:
+    """Work out provider, mode, model, endpoint and limits from ``settings`` (cheap)."""
+    provider = "replay" if replay_dir is not None else guess_provider(settings)
+    mode = pick_mode(settings, provider)
+    if provider == "local":
+        limits, choice = Limits(), None
+        warnings: tuple[str, ...] = ()
+        if transport is None:
+            from .local import PLUMBING_LIMITS, resolve_local_model
+
+            choice = resolve_local_model(settings)
+            if choice.plumbing:
+                limits = PLUMBING_LIMITS
+                warnings = (
+                    f"plumbing model: {choice.name} is a tiny English-only model bundled "
+                    "to prove the pipeline runs; its digests of Arabic and Persian are not "
+                    f"meaningful (its answers are capped at {limits.max_tokens} tokens, with no "
+                    "re-asks).",
+                )
+        model = settings.model or (choice.name if choice else "local")
+        return BackendPlan(provider, mode, model, LOCAL_BASE_URL, limits, warnings, choice)
+    if not settings.model:
+        raise ConfigError(
+            f"no model configured for the endpoint {public_endpoint(settings.base_url) or 'https://api.openai.com/v1'}",
+            hint="Set KHABAR_MODEL or --model (e.g. gpt-4o-mini, qwen2.5:7b; for Azure, "
+            "the deployment name).",
+        )
+    return BackendPlan(
+        provider, mode, settings.model, settings.base_url or "https://api.openai.com/v1"
+    )
+
+
 def build_backend(
     settings: Settings,
     *,
@@ -91,8 +165,9 @@ def build_backend(
     replay_dir: Path | None = None,
     gate: RateGate | None = None,
     model_label: str | None = None,
+    plan: BackendPlan | None = None,
 ) -> Backend:
-    """Build the backend for ``settings``.
+    """Build the backend for ``settings`` (``plan``: one :func:`plan_backend` already made).
 
     ``transport`` replaces the network (tests: :class:`khabar.testing.MockTransport`);
     ``replay_dir`` serves recordings instead of any model; ``record_dir`` writes
@@ -101,40 +176,30 @@ def build_backend(
     import instructor
     import openai
 
-    provider = "replay" if replay_dir is not None else guess_provider(settings)
-    mode = pick_mode(settings, provider)
+    plan = plan or plan_backend(settings, transport=transport, replay_dir=replay_dir)
+    provider = plan.provider
     api_key = settings.api_key_value()
     register_secret(api_key)  # Settings registered it too; a subclass might not
 
     replay = ReplayTransport(replay_dir) if replay_dir is not None else None
     local_parts: dict[str, Any] = {}
-    limits = Limits()
-    warnings: list[str] = []
     base: httpx2.AsyncBaseTransport
     if replay is not None:
         base = replay
     elif transport is not None:
         base = transport
     elif provider == "local":
-        from .local import PLUMBING_LIMITS, LocalLlamaTransport, resolve_local_model
+        from .local import LocalLlamaTransport
 
-        choice = resolve_local_model(settings)
         local_transport = LocalLlamaTransport(
-            choice,
+            plan.local,
             n_ctx=settings.local_n_ctx,
             n_threads=settings.local_threads,
             repeat_penalty=settings.local_repeat_penalty,
             safe_mode=settings.local_safe_mode,
         )
         base = local_transport
-        local_parts = {"local": choice, "transport": local_transport, "n_ctx": settings.local_n_ctx}
-        if choice.plumbing:
-            limits = PLUMBING_LIMITS
-            warnings.append(
-                f"plumbing model: {choice.name} is a tiny English-only model bundled "
-                "to prove the pipeline runs; its digests of Arabic and Persian are not meaningful "
-                f"(its answers are capped at {limits.max_tokens} tokens, with no re-asks)."
-            )
+        local_parts = {"local": plan.local, "transport": local_transport}
     else:
         # The pool is the transport's: `limits=` on a client that is given a transport is ignored.
         width = max(settings.concurrency, 1)
@@ -143,23 +208,9 @@ def build_backend(
             limits=httpx2.Limits(max_connections=width, max_keepalive_connections=width),
         )
 
-    if provider == "local":
-        choice_name = local_parts["local"].name if local_parts else "local"
-        model = settings.model or choice_name
-        base_url = LOCAL_BASE_URL
-    else:
-        if not settings.model:
-            raise ConfigError(
-                f"no model configured for the endpoint {public_endpoint(settings.base_url) or 'https://api.openai.com/v1'}",
-                hint="Set KHABAR_MODEL or --model (e.g. gpt-4o-mini, qwen2.5:7b; for Azure, "
-                "the deployment name).",
-            )
-        model = settings.model
-        base_url = settings.base_url or "https://api.openai.com/v1"
-
     recorder = None
     if record_dir is not None and replay is None:
-        recorder = RecordingTransport(base, record_dir, model_label or model)
+        recorder = RecordingTransport(base, record_dir, model_label or plan.model)
         base = recorder
 
     # The key must be present for the openai client even when the endpoint
@@ -190,24 +241,25 @@ def build_backend(
     else:
         oa = openai.AsyncOpenAI(
             api_key=key,
-            base_url=base_url,
+            base_url=plan.base_url,
             max_retries=0,
             timeout=request_timeout(settings),
             http_client=http_client,
         )
-    client = instructor.from_openai(oa, mode=getattr(instructor.Mode, mode))
+    client = instructor.from_openai(oa, mode=getattr(instructor.Mode, plan.mode))
     common: dict[str, Any] = {
         "client": client,
         "openai_client": oa,
         "http_client": http_client,
-        "model": model,
+        "model": plan.model,
         "provider": provider,
-        "mode": mode,
-        "endpoint": public_endpoint(base_url) if provider != "local" else None,
-        "limits": limits,
-        "warnings": tuple(warnings),
+        "mode": plan.mode,
+        "endpoint": plan.endpoint,
+        "limits": plan.limits,
+        "warnings": plan.warnings,
         "replay": replay,
         "recorder": recorder,
+        "identity_parts": plan.identity(settings),
     }
     if provider == "local":
         from .local import EmbeddedBackend

@@ -381,14 +381,6 @@ class EmbeddedBackend(OpenAICompatibleBackend):
 
     local: LocalModelChoice | None = None
     transport: LocalLlamaTransport | None = None
-    n_ctx: int | None = None
-
-    def identity(self) -> dict[str, Any]:
-        return {
-            **super().identity(),
-            "local_model": str(self.local.path) if self.local else None,
-            "local_n_ctx": self.n_ctx,
-        }
 
     def describe(self) -> str:
         if self.local is None:

@@ -113,9 +113,12 @@ class OpenAICompatibleBackend:
     warnings: tuple[str, ...] = ()
     replay: ReplayTransport | None = None
     recorder: RecordingTransport | None = None
+    # Worked out by the factory's plan, so that the cache key is the same whether
+    # or not a client was ever built.
+    identity_parts: dict[str, Any] = field(default_factory=dict)
 
     def identity(self) -> dict[str, Any]:
-        return {
+        return dict(self.identity_parts) or {
             "model": self.model,
             "provider": self.provider,
             "endpoint": self.endpoint,
