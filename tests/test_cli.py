@@ -284,3 +284,23 @@ def test_info_names_an_unusable_cache_and_creates_none(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert f"cache:    off: DatabaseError: file is not a database ({directory})" in result.output
+
+
+def test_a_report_path_that_is_a_directory_is_refused_before_any_model_call(
+    tmp_path: Path,
+) -> None:
+    with FakeOpenAI() as server:
+        result = CliRunner().invoke(
+            cli,
+            ["summarize", str(ARTICLES), "-o", str(tmp_path / "o.jsonl"), "--report", str(tmp_path)],
+            env=env_for(server, tmp_path),
+        )
+        assert server.requests == []
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert str(tmp_path) in result.output
+
+
+def test_report_of_a_file_without_records_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["report", str(REPO / "README.md")])
+    assert result.exit_code == 2
+    assert "holds no khabar records" in result.output

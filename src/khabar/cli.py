@@ -281,6 +281,7 @@ def summarize(
         text_field=text_field,
         on_event=console.on_event,
         on_start=console.on_start,
+        reports=[p for p in (report_path, md_output) if p is not None],
     )
     console.finish(stats)
     if cache_off:
@@ -307,9 +308,17 @@ def summarize(
 def report(jsonl: Path, output: Path | None) -> None:
     """Render a JSONL output as a Markdown report a person can read."""
     from .batch.report import render_markdown
-    from .batch.store import iter_records
+    from .batch.store import check_output_paths, iter_records
 
-    text = render_markdown(iter_records(jsonl, latest_only=True))
+    if output is not None:
+        check_output_paths("-", reports=[output])
+    records = list(iter_records(jsonl, latest_only=True))
+    if not records:
+        raise click.UsageError(
+            f"{jsonl} holds no khabar records; give the JSONL file that "
+            "`khabar summarize -o FILE` wrote."
+        )
+    text = render_markdown(records)
     if output is None:
         click.echo(text)
     else:
