@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from khabar import Summarizer
-from khabar.errors import AuthenticationError, EmptyArticleError, TransportError
+from khabar.errors import (
+    AuthenticationError,
+    EmptyArticleError,
+    TransportError,
+    ValidationFailedError,
+)
 from khabar.testing import Reply, digest_dict
 
 from .conftest import SENTINEL_KEY, seed
@@ -343,3 +348,32 @@ async def test_no_reask_costs_nothing_extra(server, settings_for) -> None:
     server.script(Reply.digest(good_answer()))
     p = (await run(settings_for(server), transport=server)).provenance
     assert (p.reasks, p.reask_prompt_tokens, p.reask_completion_tokens) == (0, 0, 0)
+
+
+async def test_a_deterministic_failure_is_remembered_and_not_paid_again(
+    server, settings_for
+) -> None:
+    broken = Reply.text('{"title_en": "cut off at the token limit", "summary_en": ')
+    server.script(broken, broken)
+    settings = settings_for(server, max_reasks=1)  # temperature 0, seed 0: deterministic
+    for _ in range(2):
+        with pytest.raises(ValidationFailedError) as caught:
+            await run(settings, transport=server)
+    assert len(server.requests) == 2  # the first run's two attempts; the rerun asked nothing
+    assert "remembered" in str(caught.value) and "--retry-failed" in str(caught.value)
+    # Asked to retry failures, it asks again (and the model now answers).
+    server.script(Reply.digest(good_answer()))
+    digest = await run(settings.model_copy(update={"retry_failed": True}), transport=server)
+    assert len(server.requests) == 3 and digest.people
+
+
+async def test_a_failure_is_not_remembered_when_decoding_is_not_deterministic(
+    server, settings_for
+) -> None:
+    broken = Reply.text('{"title_en": "cut off')
+    server.script(broken, broken, Reply.digest(good_answer()))
+    settings = settings_for(server, max_reasks=1, temperature=0.7)
+    with pytest.raises(ValidationFailedError):
+        await run(settings, transport=server)
+    digest = await run(settings, transport=server)
+    assert len(server.requests) == 3 and digest.people

@@ -135,6 +135,40 @@ class DigestCache:
             # A full disk must not fail an article whose digest we already have.
             self._switch_off(f"could not write an entry: {_why(exc)}")
 
+    def get_failure(self, key: str) -> dict[str, Any] | None:
+        """A remembered deterministic failure for ``key`` (see :meth:`set_failure`), or None."""
+        if self._cache is None:
+            return None
+        try:
+            raw = self._cache.get(_FAILURE + key)
+        except Exception as exc:
+            self._switch_off(_why(exc))
+            return None
+        try:
+            failure = json.loads(raw) if raw is not None else None
+        except ValueError:
+            return None
+        return failure if isinstance(failure, dict) else None
+
+    def set_failure(self, key: str, failure: dict[str, Any]) -> None:
+        """Remember that the request behind ``key`` failed in a way it will fail again.
+
+        Only for deterministic decoding: the same request gives the same answer,
+        so paying for it again on every rerun buys nothing.
+        """
+        if self._cache is None:
+            return
+        try:
+            self._cache.set(_FAILURE + key, json.dumps(failure, ensure_ascii=False))
+        except Exception as exc:
+            self._switch_off(f"could not write an entry: {_why(exc)}")
+
+    def forget_failure(self, key: str) -> None:
+        if self._cache is None:
+            return
+        with contextlib.suppress(Exception):
+            self._cache.delete(_FAILURE + key)
+
     def delete(self, key: str) -> None:
         if self._cache is None:
             return
@@ -151,6 +185,10 @@ class DigestCache:
         if cache is not None:
             with contextlib.suppress(Exception):
                 cache.close()
+
+
+# Failures live beside digests under their own prefix: a digest key is a bare sha256.
+_FAILURE = "failure:"
 
 
 def _remedy(directory: Path) -> str:

@@ -136,6 +136,10 @@ class Settings(BaseSettings):
     max_reasks: int = Field(
         default=1, description="Re-asks after an answer fails validation or grounding."
     )
+    retry_failed: bool = Field(
+        default=False,
+        description="Ask again for articles whose deterministic failure is remembered in the cache.",
+    )
     record_text: bool = Field(
         default=True,
         description="Carry the cleaned article (what every span indexes) in each digest.",

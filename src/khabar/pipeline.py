@@ -22,6 +22,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx2
 
@@ -32,12 +33,27 @@ from .core.digest import SCHEMA_VERSION, Digest, DigestDraft, Provenance, joined
 from .core.grounding import GROUNDING_VERSION, Verification, verify
 from .core.text import clean_article, detect_language, fold, normalize_text, truncate
 from .core.text.placement import place_blocks
-from .errors import EmptyArticleError, UnsupportedDigestError, ValidationFailedError
+from .errors import (
+    ContextLengthError,
+    EmptyArticleError,
+    KhabarError,
+    UnsupportedDigestError,
+    ValidationFailedError,
+)
 from .llm import Backend, BackendPlan, build_backend, plan_backend
 from .llm.retry import CallStats, RateGate, call_stats
 from .prompts import PromptSet, load_prompts
 
 __all__ = ["Summarizer", "asummarize", "summarize"]
+
+# Failures that the same request reproduces under deterministic decoding: remembered
+# in the cache so that a rerun does not pay for them again.
+_REPRODUCIBLE: tuple[type[KhabarError], ...] = (
+    ValidationFailedError,
+    UnsupportedDigestError,
+    ContextLengthError,
+)
+_REPRODUCIBLE_BY_NAME = {kind.__name__: kind for kind in _REPRODUCIBLE}
 
 logger = logging.getLogger("khabar")
 
@@ -247,6 +263,8 @@ class Summarizer:
                     article_id or "article",
                 )
                 hit = None
+            if hit is None:
+                self._raise_remembered(cache, key, article_id)
             if hit is not None:
                 hit.article_id = article_id
                 if not self.settings.record_text:
@@ -267,6 +285,9 @@ class Summarizer:
         try:
             stripped = [(b.kind, b.text) for b in cleaned.stripped]
             outcome = await self._ask_and_verify(messages, article, lang, stripped, article_id)
+        except _REPRODUCIBLE as exc:
+            self._remember(cache, key, exc)
+            raise
         finally:
             call_stats.reset(token)
         latency = time.perf_counter() - started
@@ -355,17 +376,56 @@ class Summarizer:
                 f"{support.sentences_kept + support.sentences_dropped} summary sentences are "
                 f"supported by the article (KHABAR_MIN_SUPPORT={self.settings.min_support:g})"
             )
-            raise UnsupportedDigestError(
+            error = UnsupportedDigestError(
                 f"{why}; the reasons are in the record's draft",
                 article_id=article_id,
                 draft=digest.model_dump(mode="json"),
             )
+            self._remember(cache, key, error)
+            raise error
         if self.cache is not None and use_cache:
             stored = digest.model_copy(update={"article_id": None})
             self.cache.set(key, stored)
         if not self.settings.record_text:
             digest.text = None
         return digest
+
+    def _deterministic(self) -> bool:
+        """Whether the same request gives the same answer: greedy decoding with a fixed seed.
+
+        A remote endpoint does not promise it even then; ``retry_failed`` (the
+        CLI's ``--retry-failed``) asks again anyway.
+        """
+        return self.settings.temperature == 0 and self.settings.seed is not None
+
+    def _remember(self, cache: DigestCache | None, key: str, error: KhabarError) -> None:
+        if cache is not None and self._deterministic():
+            cache.set_failure(
+                key,
+                {"type": type(error).__name__, "message": error.message, "context": error.context},
+            )
+
+    def _raise_remembered(self, cache: DigestCache, key: str, article_id: str | None) -> None:
+        """Raise a failure this very request met before, instead of paying for it again."""
+        if self.settings.retry_failed or not self._deterministic():
+            if self.settings.retry_failed:
+                cache.forget_failure(key)
+            return
+        failure = cache.get_failure(key)
+        kind = _REPRODUCIBLE_BY_NAME.get(str((failure or {}).get("type")))
+        if failure is None or kind is None:
+            return
+        stored = failure.get("context")
+        context: dict[str, Any] = stored if isinstance(stored, dict) else {}
+        error = kind(
+            f"{failure.get('message')} (remembered: this same request failed so on an earlier "
+            "run, with deterministic decoding, and was not sent again)",
+            article_id=article_id,
+            **{**context, "remembered": True},
+        )
+        error.hint = "Rerun with --retry-failed (KHABAR_RETRY_FAILED=true) to ask the model again."
+        logger.info("%s: remembered failure (%s), not asked again", article_id, kind.__name__)
+        raise error
 
     async def _ask_and_verify(
         self,
