@@ -219,6 +219,13 @@ def cli() -> None:
     help="Also write a Markdown report here.",
 )
 @click.option(
+    "--html",
+    "html_path",
+    type=click.Path(path_type=Path),
+    help="Also write an HTML report here (self-contained; above 200 articles, an index "
+    "and a page per article in NAME_articles/).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["jsonl", "md"]),
@@ -243,6 +250,7 @@ def summarize(
     paths: tuple[str, ...],
     output: str,
     report_path: Path | None,
+    html_path: Path | None,
     fmt: str,
     limit: int | None,
     no_resume: bool,
@@ -271,6 +279,8 @@ def summarize(
         if output == "-":
             raise click.UsageError("--format md needs -o FILE.md")
         md_output, output = Path(output), str(Path(output).with_suffix(".jsonl"))
+    if html_path is not None and output == "-":
+        raise click.UsageError("--html needs -o FILE.jsonl: the report is made from its records")
     stats = summarize_paths(
         list(paths),
         output=output,
@@ -281,7 +291,7 @@ def summarize(
         text_field=text_field,
         on_event=console.on_event,
         on_start=console.on_start,
-        reports=[p for p in (report_path, md_output) if p is not None],
+        reports=[p for p in (report_path, md_output, html_path) if p is not None],
     )
     console.finish(stats)
     if cache_off:
@@ -295,6 +305,8 @@ def summarize(
                 render_markdown(iter_records(Path(output), latest_only=True)), encoding="utf-8"
             )
             click.echo(f"report written to {path}", err=True)
+    if html_path is not None:
+        _write_html_report(Path(output), html_path, None)
     if stats.failed:
         sys.exit(1)
 
@@ -304,25 +316,55 @@ def summarize(
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="Markdown file (default: stdout)."
 )
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(path_type=Path),
+    help="Write an HTML report here (self-contained); with no -o, no Markdown is printed.",
+)
+@click.option(
+    "--pages-above",
+    type=click.IntRange(min=0),
+    default=None,
+    help="With --html: above this many articles, an index and a page per article [200].",
+)
 @handle_errors
-def report(jsonl: Path, output: Path | None) -> None:
-    """Render a JSONL output as a Markdown report a person can read."""
+def report(
+    jsonl: Path, output: Path | None, html_path: Path | None, pages_above: int | None
+) -> None:
+    """Render a JSONL output as a Markdown (or HTML) report a person can read."""
     from .batch.report import render_markdown
     from .batch.store import check_output_paths, iter_records
 
-    if output is not None:
-        check_output_paths("-", reports=[output])
+    check_output_paths("-", reports=[p for p in (output, html_path) if p is not None])
     records = list(iter_records(jsonl, latest_only=True))
     if not records:
         raise click.UsageError(
             f"{jsonl} holds no khabar records; give the JSONL file that "
             "`khabar summarize -o FILE` wrote."
         )
+    if html_path is not None:
+        _write_html_report(records, html_path, pages_above)
+        if output is None:
+            return
     text = render_markdown(records)
     if output is None:
         click.echo(text)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+def _write_html_report(records: Path | list[Any], path: Path, pages_above: int | None) -> None:
+    from .batch.html import DEFAULT_PER_ARTICLE_THRESHOLD, write_html
+    from .batch.store import iter_records
+
+    items = iter_records(records, latest_only=True) if isinstance(records, Path) else records
+    threshold = DEFAULT_PER_ARTICLE_THRESHOLD if pages_above is None else pages_above
+    written = write_html(items, path, per_article_threshold=threshold)
+    pages = (
+        f" and {len(written) - 1} article pages in {written[1].parent}" if len(written) > 1 else ""
+    )
+    click.echo(f"HTML report written to {path}{pages}", err=True)
 
 
 @cli.command(name="eval")
