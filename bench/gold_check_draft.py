@@ -87,9 +87,16 @@ def check(root: Path, verbose: bool = False) -> int:
                 for alias in natives:
                     if not contains(cleaned, alias):
                         where = "only in the raw page" if contains(raw, alias) else "nowhere"
-                        errors.append(f"{field} {ent.name_en}: alias {alias!r} not in cleaned ({where})")
+                        errors.append(
+                            f"{field} {ent.name_en}: alias {alias!r} not in cleaned ({where})"
+                        )
                 if field == "locations" and ent.kind not in (
-                    "country", "city", "region", "continent", "facility", "other"
+                    "country",
+                    "city",
+                    "region",
+                    "continent",
+                    "facility",
+                    "other",
                 ):
                     errors.append(f"location {ent.name_en}: kind {ent.kind!r}")
 
@@ -118,9 +125,7 @@ def check(root: Path, verbose: bool = False) -> int:
             if locate(block.starts_with, raw) is None:
                 errors.append(f"not_main_story {block.kind} {block.starts_with[:40]!r} not in page")
             elif locate(block.starts_with, cleaned) is not None:
-                notes.append(
-                    f"cleaner kept {block.kind} block starting {block.starts_with[:50]!r}"
-                )
+                notes.append(f"cleaner kept {block.kind} block starting {block.starts_with[:50]!r}")
 
         leak = gold.leak
         for field in ("people", "organizations", "locations", "sources"):

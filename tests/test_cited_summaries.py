@@ -92,7 +92,9 @@ async def test_min_support_makes_a_partial_digest_fail(tmp_path: Path) -> None:
 
     article = seed("003")
     cleaned = clean_article(normalize_text(article)).text
-    good = "أعلن الأمين العام لحلف شمال الأطلسي (ناتو) ينس ستولتنبرغ، مساعدة عسكرية إضافية لأوكرانيا"
+    good = (
+        "أعلن الأمين العام لحلف شمال الأطلسي (ناتو) ينس ستولتنبرغ، مساعدة عسكرية إضافية لأوكرانيا"
+    )
     assert locate(good, cleaned) is not None
     answer = digest_dict(
         summary_en=[

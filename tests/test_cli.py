@@ -292,7 +292,14 @@ def test_a_report_path_that_is_a_directory_is_refused_before_any_model_call(
     with FakeOpenAI() as server:
         result = CliRunner().invoke(
             cli,
-            ["summarize", str(ARTICLES), "-o", str(tmp_path / "o.jsonl"), "--report", str(tmp_path)],
+            [
+                "summarize",
+                str(ARTICLES),
+                "-o",
+                str(tmp_path / "o.jsonl"),
+                "--report",
+                str(tmp_path),
+            ],
             env=env_for(server, tmp_path),
         )
         assert server.requests == []

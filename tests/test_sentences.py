@@ -58,7 +58,9 @@ SUPPORTED = [
     ids=[row[0] for row in SUPPORTED],
 )
 def test_supported_sentences_are_kept(text, cites, article, english, language, entities) -> None:  # type: ignore[no-untyped-def]
-    assert check(text, cites, article, english=english, language=language, entities=entities) is None
+    assert (
+        check(text, cites, article, english=english, language=language, entities=entities) is None
+    )
 
 
 UNSUPPORTED = [
@@ -91,7 +93,13 @@ def test_unsupported_sentences_are_dropped_with_a_reason(  # type: ignore[no-unt
     text, cites, article, english, language, entities, stripped, why
 ) -> None:
     reason = check(
-        text, cites, article, english=english, language=language, entities=entities, stripped=stripped
+        text,
+        cites,
+        article,
+        english=english,
+        language=language,
+        entities=entities,
+        stripped=stripped,
     )
     assert reason is not None and why in reason, reason
 
@@ -106,7 +114,14 @@ def test_unsupported_sentences_are_dropped_with_a_reason(  # type: ignore[no-unt
         ("1,200 troops in 2024", [1200, 2024]),
         ("one of the leaders", []),
     ],
-    ids=["scale", "words-and-digits", "hyphenated", "abbreviated-scale", "thousands-and-year", "one-is-not-counted"],
+    ids=[
+        "scale",
+        "words-and-digits",
+        "hyphenated",
+        "abbreviated-scale",
+        "thousands-and-year",
+        "one-is-not-counted",
+    ],
 )
 def test_english_numbers(text: str, expected: list[float]) -> None:
     assert english_numbers(text) == expected
@@ -114,8 +129,24 @@ def test_english_numbers(text: str, expected: list[float]) -> None:
 
 def test_a_year_agrees_through_the_solar_calendar() -> None:
     article = "قرارداد در سال ۱۴۰۳ امضا شد و اجرای آن آغاز شد."
-    assert check("The contract was signed in 2024.", ["قرارداد در سال ۱۴۰۳ امضا شد"], article, language="fa") is None
-    assert check("The contract was signed in 2019.", ["قرارداد در سال ۱۴۰۳ امضا شد"], article, language="fa") is not None
+    assert (
+        check(
+            "The contract was signed in 2024.",
+            ["قرارداد در سال ۱۴۰۳ امضا شد"],
+            article,
+            language="fa",
+        )
+        is None
+    )
+    assert (
+        check(
+            "The contract was signed in 2019.",
+            ["قرارداد در سال ۱۴۰۳ امضا شد"],
+            article,
+            language="fa",
+        )
+        is not None
+    )
 
 
 @pytest.mark.parametrize(

@@ -208,7 +208,9 @@ def invented_digest_responder(body: dict[str, Any]) -> Reply:
         digest_dict(
             title_en="Historic agreement signed",
             title_src="توقيع اتفاق تاريخي",
-            summary_en=[{"text": "The two sides signed a comprehensive agreement.", "cites": [invented]}],
+            summary_en=[
+                {"text": "The two sides signed a comprehensive agreement.", "cites": [invented]}
+            ],
             summary_src=[{"text": invented, "cites": [invented]}],
             people=[
                 {"name_en": "Nobody", "name_src": "لا أحد", "role": None, "evidence": invented}
