@@ -327,20 +327,26 @@ class StandInSummarizer:
 
     def __init__(self, settings: Any) -> None:
         self.settings = settings
-        self.backend = type(
-            "B",
+        self.plan = type(
+            "Plan",
             (),
             {
                 "model": "m",
                 "provider": "p",
                 "mode": "tools",
                 "endpoint": None,
-                "warnings": ["plumbing model: test"],
+                "warnings": ("plumbing model: test",),
             },
         )()
         self.calls: list[tuple[str, str | None, str | None, bool]] = []
         self.closed = False
         StandInSummarizer.instances.append(self)
+
+    @property
+    def backend(self) -> Any:
+        # The runner must show the plan and leave building the client to the first
+        # model call (Summarizer.asummarize): touching this is a regression (#16).
+        raise AssertionError("the runner touched summarizer.backend")
 
     async def __aenter__(self) -> StandInSummarizer:
         return self
@@ -405,6 +411,7 @@ def test_summarize_paths_wires_inputs_pipeline_and_store(
             "endpoint": None,
             "warnings": ["plumbing model: test"],
             "total": None,
+            "workers": 1,
         }
     ]
     (summarizer,) = StandInSummarizer.instances
@@ -421,3 +428,130 @@ def test_summarize_paths_wires_inputs_pipeline_and_store(
     }
     stats = summarize_paths([feed], output=out, settings=Settings(model="m"))
     assert stats.skipped == 3 and stats.total == 3
+
+
+# --- re-asks accounted (#16) ------------------------------------------------------------------
+
+REASKED = {
+    "reasks": 2,
+    "reask_prompt_tokens": 300,
+    "reask_completion_tokens": 40,
+    "reask_gain_facts": 3,
+    "reask_gain_sentences": 1,
+}
+
+
+def reask_inputs() -> tuple[list[Article], Any]:
+    """Six articles: two re-asked, one cached, one rejected as unsupported after a re-ask,
+    one duplicate of a re-asked one, one transport failure."""
+    from khabar.errors import UnsupportedDigestError
+
+    provenance = {
+        "r1": dict(REASKED),
+        "r2": {**REASKED, "reasks": 1, "reask_gain_facts": -1},
+        "cached": {**REASKED, "cache_hit": True},  # paid by an earlier run, not this one
+        "plain": {},
+    }
+
+    async def process(a: Article) -> Digest:
+        if a.id == "rejected":
+            draft = digest(a.id, prompt_tokens=1000, completion_tokens=200, **REASKED)
+            raise UnsupportedDigestError("nothing held", draft=draft.model_dump(mode="json"))
+        if a.id == "down":
+            raise TransportError("5xx forever")
+        return digest(a.id, prompt_tokens=1000, completion_tokens=200, **provenance[a.id])
+
+    items = [
+        article("r1", text="one"),
+        article("r2", text="two"),
+        article("cached", text="three"),
+        article("plain", text="four"),
+        article("rejected", text="five"),
+        article("dup-of-r1", text="one"),
+        article("down", text="six"),
+    ]
+    return items, process
+
+
+async def test_batch_stats_count_what_reasks_cost_and_won(tmp_path: Path) -> None:
+    items, process = reask_inputs()
+    with JsonlStore(tmp_path / "o.jsonl") as store:
+        stats = await run_batch(items, process, store=store, concurrency=1)
+    # Called the model in this run: r1, r2, plain and the rejected draft (not the cache
+    # hit, not the duplicate, and the transport failure has no answer to count).
+    assert stats.called == 4 and stats.from_cache == 1 and stats.duplicates == 1
+    assert stats.reasked == 3 and stats.reasks == 5 and stats.reask_rate == 0.75
+    assert stats.reask_prompt_tokens == 900 and stats.reask_completion_tokens == 120
+    assert stats.reask_gain_facts == 3 + -1 + 3 and stats.reask_gain_sentences == 3
+    assert stats.prompt_tokens == 4000 and stats.completion_tokens == 800
+    assert stats.failures_by_reason == {"unsupported": 1, "transport": 1}
+
+
+async def test_the_report_header_shows_the_reasks(tmp_path: Path) -> None:
+    from khabar.batch.report import render_markdown
+
+    items, process = reask_inputs()
+    with JsonlStore(tmp_path / "o.jsonl") as store:
+        await run_batch(items, process, store=store, concurrency=1)
+    head = render_markdown(records(tmp_path / "o.jsonl", latest_only=True)).split("\n## ", 1)[0]
+    assert "Tokens: 4,000 in / 800 out." in head
+    assert (
+        "Re-asks: 3 of the 4 articles that called the model (75%) were re-asked, 5 re-asks "
+        "in all; net gain +5 facts and +3 sentences, for 900 prompt + 120 completion tokens "
+        "(21% of all tokens)." in head
+    ), head
+
+
+def test_the_report_says_when_nothing_was_reasked() -> None:
+    from khabar.batch.report import render_markdown
+    from khabar.batch.store import make_record
+
+    md = render_markdown([make_record(article("a"), digest=digest("a", prompt_tokens=10))])
+    assert "Re-asks: none of the 1 articles that called the model was re-asked." in md
+
+
+# --- no client before a model call (#16) ----------------------------------------------------
+
+NO_OPENAI_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from khabar.batch import summarize_paths
+    from khabar.config import Settings
+
+    settings = Settings(model="fake-model", base_url=sys.argv[3], cache_dir=sys.argv[4])
+    stats = summarize_paths([sys.argv[1]], output=sys.argv[2], settings=settings)
+    print(stats.succeeded, stats.skipped, stats.from_cache, "openai" in sys.modules)
+    """
+)
+
+
+def test_a_resume_with_nothing_to_do_and_a_warm_rerun_never_import_openai(
+    tmp_path: Path, server: Any
+) -> None:
+    from .conftest import SENTINEL_KEY
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        "".join(
+            json.dumps({"id": f"w{i}", "text": f"قال الوزير إن الاجتماع رقم {i} انتهى."}) + "\n"
+            for i in range(3)
+        ),
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KHABAR_", "OPENAI_"))}
+    env.update(
+        OPENAI_API_KEY=SENTINEL_KEY,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO / "src"), env.get("PYTHONPATH")])),
+    )
+
+    def run(output: str) -> list[str]:
+        cmd = [sys.executable, "-c", NO_OPENAI_SCRIPT, str(feed), str(tmp_path / output)]
+        cmd += [server.base_url, str(tmp_path / "cache")]
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert run("first.jsonl") == ["3", "0", "0", "True"]  # the model was called: openai loaded
+    assert run("first.jsonl") == ["0", "3", "0", "False"]  # resume, nothing left to do
+    assert run("second.jsonl") == ["3", "0", "3", "False"]  # every digest from the cache
+    assert len(server.requests) == 3

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from khabar.batch.stats import describe_reasks
 from khabar.core.markdown import escape_html, markdown_cell
 
 __all__ = ["render_markdown"]
@@ -57,11 +58,14 @@ def _header(
         return ["No records.", ""]
     provs = [_prov(r) for r in ok]
     duplicates = sum(1 for r in items if r.get("duplicate_of"))
-    # A duplicate repeats its first article's provenance: count each call once.
-    calls = [_prov(r) for r in ok if not r.get("duplicate_of")]
+    # A duplicate repeats its first article's provenance: count each call once. A
+    # draft rejected as unsupported was paid for too: its provenance counts.
+    calls = [_prov(r) for r in items if not r.get("duplicate_of")]
+    calls = [p for p in calls if p]
     cached = sum(1 for p in calls if p.get("cache_hit"))
-    tokens_in = sum(p.get("prompt_tokens") or 0 for p in calls if not p.get("cache_hit"))
-    tokens_out = sum(p.get("completion_tokens") or 0 for p in calls if not p.get("cache_hit"))
+    paid = [p for p in calls if not p.get("cache_hit")]
+    tokens_in = sum(p.get("prompt_tokens") or 0 for p in paid)
+    tokens_out = sum(p.get("completion_tokens") or 0 for p in paid)
     dropped = sum(p.get("unverified_dropped") or 0 for p in provs)
     lines: list[str] = []
     # The typed flag, not a warning's wording: digests of the bundled test model are
@@ -84,11 +88,31 @@ def _header(
         + f". From cache: {cached}. Tokens: {tokens_in:,} in / {tokens_out:,} out."
         + f" Unverified facts dropped: {dropped}."
     )
+    if paid:
+        lines += ["", _reask_line(paid, tokens_in + tokens_out)]
     models = _unique(f"{p.get('model', '?')} via {p.get('provider', '?')}" for p in provs)
     if models:
         lines += ["", "Model: " + ", ".join(_code(m) for m in models) + "."]
     lines.append("")
     return lines
+
+
+def _reask_line(paid: list[dict[str, Any]], tokens: int) -> str:
+    """What re-asks cost and won, over the answers paid for (no cache hit, no duplicate)."""
+
+    def total(name: str) -> int:
+        return sum(int(p.get(name) or 0) for p in paid)
+
+    return describe_reasks(
+        called=len(paid),
+        reasked=sum(1 for p in paid if int(p.get("reasks") or 0) > 0),
+        reasks=total("reasks"),
+        gain_facts=total("reask_gain_facts"),
+        gain_sentences=total("reask_gain_sentences"),
+        prompt_tokens=total("reask_prompt_tokens"),
+        completion_tokens=total("reask_completion_tokens"),
+        total_tokens=tokens,
+    )
 
 
 # --- one article ------------------------------------------------------------------------
@@ -232,7 +256,10 @@ def _failures(failed: list[dict[str, Any]]) -> list[str]:
 
 
 def _prov(record: dict[str, Any]) -> dict[str, Any]:
+    """The provenance of a record's digest, or of its rejected draft; ``{}`` when none."""
     digest = record.get("digest")
+    if not isinstance(digest, dict):
+        digest = record.get("draft")
     prov = digest.get("provenance") if isinstance(digest, dict) else None
     return prov if isinstance(prov, dict) else {}
 

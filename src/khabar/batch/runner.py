@@ -4,7 +4,8 @@
 iterable, keeps at most ``concurrency`` calls to ``process`` in flight, writes
 one record per article as it finishes, and never lets one article's failure
 stop the others. :func:`summarize_paths` is the bulk job the CLI runs: it wires
-:func:`~khabar.batch.inputs.iter_articles`, a :class:`~khabar.pipeline.Summarizer` and
+:func:`~khabar.batch.inputs.iter_articles`, a :class:`~khabar.pipeline.Summarizer` (or,
+with ``workers`` > 1, a :class:`~khabar.batch.workers.WorkerPool` of processes) and
 a :class:`~khabar.batch.store.JsonlStore` into :func:`run_batch`.
 
 Bookkeeping, per article, in input order:
@@ -32,16 +33,17 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import signal
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from khabar.batch.inputs import Article, iter_articles
+from khabar.batch.interrupt import Stop
+from khabar.batch.stats import BatchEvent, BatchStats
 from khabar.batch.store import JsonlStore, check_output_paths, escape_surrogates, make_record
 from khabar.core.digest import Digest
 from khabar.errors import InputError, KhabarError
@@ -49,6 +51,7 @@ from khabar.errors import InputError, KhabarError
 if TYPE_CHECKING:
     from khabar.config import Settings
 
+# BatchEvent and BatchStats live in khabar.batch.stats; imported from here as before.
 __all__ = ["BatchEvent", "BatchStats", "run_batch", "summarize_paths"]
 
 logger = logging.getLogger("khabar")
@@ -60,55 +63,6 @@ _READ_AHEAD = 16
 # later duplicate is then processed again, usually a cache hit) so that memory
 # does not grow with the size of the batch.
 _REMEMBERED_OUTCOMES = 4096
-
-
-@dataclass
-class BatchStats:
-    """What a batch did. ``succeeded + failed + skipped == total``.
-
-    Example::
-
-        >>> stats = BatchStats(total=3, succeeded=2, failed=1, failures_by_reason={"empty": 1})
-        >>> stats.failed, stats.failures_by_reason
-        (1, {'empty': 1})
-    """
-
-    total: int = 0
-    succeeded: int = 0
-    failed: int = 0
-    skipped: int = 0
-    from_cache: int = 0
-    duplicates: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    transport_retries: int = 0
-    wall_s: float = 0.0
-    failures_by_reason: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class BatchEvent:
-    """Progress of one article, for progress bars.
-
-    ``kind`` is ``started`` (``process`` was called), ``finished`` (its record
-    was written; ``status``, ``cache_hit``, ``reason`` and ``duplicate_of`` say
-    how) or ``skipped`` (already done in the output).
-
-    Example::
-
-        >>> def on_event(event: BatchEvent) -> None:
-        ...     if event.kind == "finished" and event.status == "error":
-        ...         print(event.article_id, event.reason)
-        >>> on_event(BatchEvent("finished", "a.txt", status="error", reason="empty"))
-        a.txt empty
-    """
-
-    kind: Literal["started", "finished", "skipped"]
-    article_id: str
-    status: Literal["ok", "error"] | None = None
-    cache_hit: bool = False
-    reason: str | None = None
-    duplicate_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -213,25 +167,28 @@ class _Runner:
         limit: int | None,
         workers: int,
     ) -> None:
-        iterator = iter(articles)
+        # Reading runs in a thread: HTML extraction and slow disks must not
+        # stall the event loop that is driving the requests in flight.
+        reader = _Reader(iter(articles), asyncio.get_running_loop())
         written = 0
-        while limit is None or written < limit:
-            # Reading runs in a thread: HTML extraction and slow disks must not
-            # stall the event loop that is driving the requests in flight.
-            batch = await _take_in_thread(iterator, _READ_AHEAD)
-            for article in batch:
-                if article.id in done:
+        try:
+            while limit is None or written < limit:
+                batch = await reader.take()
+                for article in batch:
+                    if article.id in done:
+                        self.stats.total += 1
+                        self.stats.skipped += 1
+                        self._emit(BatchEvent("skipped", article.id))
+                        continue
+                    if limit is not None and written >= limit:
+                        break
+                    written += 1
                     self.stats.total += 1
-                    self.stats.skipped += 1
-                    self._emit(BatchEvent("skipped", article.id))
-                    continue
-                if limit is not None and written >= limit:
+                    await self._dispatch(article, queue)
+                if len(batch) < _READ_AHEAD:
                     break
-                written += 1
-                self.stats.total += 1
-                await self._dispatch(article, queue)
-            if len(batch) < _READ_AHEAD:
-                break
+        finally:
+            reader.stop()
         # Only on a normal end: on an error or a cancel, run_batch cancels the workers.
         for _ in range(workers):
             await queue.put(None)
@@ -338,16 +295,16 @@ class _Runner:
         if digest is not None:
             stats.succeeded += 1
             if called:
-                prov = digest.provenance
-                cache_hit = prov.cache_hit
-                stats.from_cache += int(cache_hit)
-                stats.prompt_tokens += prov.prompt_tokens or 0
-                stats.completion_tokens += prov.completion_tokens or 0
-                stats.transport_retries += prov.transport_retries
+                cache_hit = digest.provenance.cache_hit
+                stats.count_answer(digest.provenance)
         else:
             stats.failed += 1
             reason = str(record["error"]["reason"])
             stats.failures_by_reason[reason] = stats.failures_by_reason.get(reason, 0) + 1
+            draft = record.get("draft")
+            if called and isinstance(draft, dict) and isinstance(draft.get("provenance"), dict):
+                # A rejected digest (unsupported) was paid for all the same.
+                stats.count_answer(draft["provenance"])
         if duplicate_of is not None:
             stats.duplicates += 1
         self._emit(
@@ -371,33 +328,54 @@ class _Runner:
             logger.exception("the batch progress callback failed")
 
 
-async def _take_in_thread(iterator: Iterator[Article], n: int) -> list[Article]:
-    """``_take`` in a daemon thread: unlike asyncio.to_thread's executor, which
-    asyncio.run joins on the way out, a read that never returns cannot keep a
-    cancelled run (Ctrl-C) from ending."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[list[Article]] = loop.create_future()
+class _Reader:
+    """The input, read in one daemon thread, ``_READ_AHEAD`` articles a hop, at most two hops ahead.
 
-    def settle(result: list[Article] | None, error: BaseException | None) -> None:
-        if future.done():  # cancelled while the thread was reading
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result or [])
+    One thread for the whole run: a thread started for every hop cost about a
+    millisecond each (the new thread has to win the GIL), 60 µs per article,
+    more than half of a resume with nothing to do. A daemon thread (unlike
+    asyncio.to_thread's executor, which asyncio.run joins on the way out), so
+    that a read that never returns (stdin nobody writes to, a dead network
+    mount) cannot keep a cancelled run (Ctrl-C) from ending.
+    """
 
-    def read() -> None:
-        result: list[Article] | None = None
-        error: BaseException | None = None
-        try:
-            result = _take(iterator, n)
-        except BaseException as exc:  # handed to the awaiting task, which re-raises it
-            error = exc
-        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
-            loop.call_soon_threadsafe(settle, result, error)
+    def __init__(self, iterator: Iterator[Article], loop: asyncio.AbstractEventLoop) -> None:
+        self._iterator = iterator
+        self._loop = loop
+        self._hops: asyncio.Queue[list[Article] | BaseException] = asyncio.Queue()
+        # Hops read and not yet taken: memory stays flat on any input size.
+        self._slots = threading.Semaphore(2)
+        self._stopped = False
+        threading.Thread(target=self._read, name="khabar-reader", daemon=True).start()
 
-    threading.Thread(target=read, name="khabar-reader", daemon=True).start()
-    return await future
+    def _read(self) -> None:
+        while True:
+            self._slots.acquire()
+            if self._stopped:
+                return
+            try:
+                hop: list[Article] | BaseException = _take(self._iterator, _READ_AHEAD)
+            except BaseException as exc:  # handed to the awaiting task, which re-raises it
+                hop = exc
+            try:
+                self._loop.call_soon_threadsafe(self._hops.put_nowait, hop)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                return
+            if not isinstance(hop, list) or len(hop) < _READ_AHEAD:
+                return
+
+    async def take(self) -> list[Article]:
+        """The next hop; fewer than ``_READ_AHEAD`` articles means the input ended."""
+        hop = await self._hops.get()
+        self._slots.release()
+        if isinstance(hop, BaseException):
+            raise hop
+        return hop
+
+    def stop(self) -> None:
+        """Let the thread end (it does once a read under way returns, if one is)."""
+        self._stopped = True
+        self._slots.release()
 
 
 def _take(iterator: Iterator[Article], n: int) -> list[Article]:
@@ -431,14 +409,23 @@ def summarize_paths(
     on_start: Callable[[dict[str, Any]], None] | None = None,
     stdin: BinaryIO | None = None,
     reports: Sequence[str | Path] = (),
+    workers: int = 1,
 ) -> BatchStats:
     """Summarize every article under ``paths`` into the JSONL ``output`` (``-``: stdout).
 
     What ``khabar summarize`` runs. A rerun on the same output resumes it.
     ``on_start`` gets ``{"model", "provider", "mode", "endpoint", "warnings",
-    "total"}`` once the model is ready (``total`` is ``None``: the input is
-    streamed, not counted). Call it from synchronous code; in async code use
+    "total", "workers"}`` before the first article (``total`` is ``None``: the
+    input is streamed, not counted; ``workers``: the processes that will
+    summarize). Call it from synchronous code; in async code use
     :func:`run_batch` with a :class:`~khabar.pipeline.Summarizer`.
+
+    ``workers`` > 1 summarizes in that many processes (see
+    :mod:`khabar.batch.workers`): this process still reads the input, skips
+    what is done, matches duplicates and writes every record, so the output,
+    resume and the exit status are those of one process; ``settings.concurrency``
+    stays the number of requests in flight in all. The embedded local model
+    runs in one process whatever ``workers`` says.
 
     ``reports`` names the files the caller writes after the batch (a Markdown
     report): they and ``output`` are checked before any model is loaded, and a
@@ -446,14 +433,20 @@ def summarize_paths(
     SIGINT or SIGTERM stops the run cleanly (see the module docstring) and
     raises ``KeyboardInterrupt``.
 
+    No client is built and openai is not imported until an article needs the
+    model: a resume with nothing left to do and a rerun served from the cache
+    start in a fraction of a second.
+
     Example::
 
         >>> stats = khabar.summarize_paths(["articles/"], output="out.jsonl")  # doctest: +SKIP
         >>> stats.succeeded, stats.failed, stats.from_cache                    # doctest: +SKIP
         (40, 2, 0)
     """
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
     check_output_paths(output, reports)
-    stop = _Stop(on_event)
+    stop = Stop(on_event)
 
     async def run() -> BatchStats:
         # The pipeline is imported here: run_batch and the store stay free of the LLM stack.
@@ -464,26 +457,44 @@ def summarize_paths(
         # Lock the output first: a second run on it fails before loading any model.
         with stop.installed(), JsonlStore(output) as store:
             async with Summarizer(resolved) as summarizer:
-                backend = summarizer.backend
+                # The plan, not the backend: building the client imports openai (a
+                # second of CPU) and is left to the first article that needs the model.
+                plan = summarizer.plan
+                processes = workers
+                if workers > 1 and plan.provider == "local":
+                    logger.warning(
+                        "--workers %d ignored: the embedded model runs in one process "
+                        "(it already uses the free cores, and each worker would load a copy)",
+                        workers,
+                    )
+                    processes = 1
                 if on_start is not None:
                     on_start(
                         {
-                            "model": backend.model,
-                            "provider": backend.provider,
-                            "mode": backend.mode,
-                            "endpoint": backend.endpoint,
-                            "warnings": list(backend.warnings),
+                            "model": plan.model,
+                            "provider": plan.provider,
+                            "mode": plan.mode,
+                            "endpoint": plan.endpoint,
+                            "warnings": list(plan.warnings),
                             "total": None,
+                            "workers": processes,
                         }
                     )
+                pool: Any = None
+                if processes > 1:
+                    from khabar.batch.workers import WorkerPool
+
+                    pool = WorkerPool(processes, resolved)
+                target: Any = pool if pool is not None else summarizer
 
                 async def process(article: Article) -> Digest:
-                    return await summarizer.asummarize(
+                    digest: Digest = await target.asummarize(
                         article.text or "",
                         article_id=article.id,
                         title=_prompt_title(article),
                         refresh=refresh,
                     )
+                    return digest
 
                 articles = iter_articles(
                     paths,
@@ -493,15 +504,18 @@ def summarize_paths(
                     stdin=stdin,
                 )
                 try:
-                    return await run_batch(
-                        articles,
-                        process,
-                        store=store,
-                        concurrency=resolved.concurrency,
-                        resume=resume,
-                        limit=limit,
-                        on_event=stop.on_event,
-                    )
+                    async with contextlib.AsyncExitStack() as stack:
+                        if pool is not None:
+                            await stack.enter_async_context(pool)
+                        return await run_batch(
+                            articles,
+                            process,
+                            store=store,
+                            concurrency=resolved.concurrency,
+                            resume=resume,
+                            limit=limit,
+                            on_event=stop.on_event,
+                        )
                 finally:
                     # Release the input file a cancelled run may hold open (a no-op
                     # while the reading thread is still inside it).
@@ -525,61 +539,6 @@ def summarize_paths(
             where,
         )
         raise KeyboardInterrupt(f"stopped by {stop.signal}") from None
-
-
-class _Stop:
-    """SIGINT and SIGTERM during a run: cancel it once, cleanly; a second signal acts as usual.
-
-    Cancelling the run's task lets every layer close what it holds (calls in
-    flight, the HTTP client, the output file) instead of dying mid-write.
-    """
-
-    def __init__(self, on_event: Callable[[BatchEvent], None] | None) -> None:
-        self.signal: str | None = None
-        self.written = 0
-        self._on_event = on_event
-        self._installed: list[tuple[signal.Signals, Any]] = []
-
-    def on_event(self, event: BatchEvent) -> None:
-        if event.kind == "finished":
-            self.written += 1
-        if self._on_event is not None:
-            self._on_event(event)
-
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[None]:
-        loop, task = asyncio.get_running_loop(), asyncio.current_task()
-        if task is not None and threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                previous = signal.getsignal(sig)
-                # Leave alone a signal that is ignored (nohup) or that someone else handles.
-                if previous in (signal.SIG_IGN, None) or (
-                    sig == signal.SIGTERM and previous is not signal.SIG_DFL
-                ):
-                    continue
-                try:
-                    loop.add_signal_handler(sig, self._stop, sig, task)
-                except (NotImplementedError, RuntimeError, ValueError):  # Windows, no loop support
-                    continue
-                self._installed.append((sig, previous))
-        try:
-            yield
-        finally:
-            self._restore()
-
-    def _stop(self, sig: signal.Signals, task: asyncio.Task[Any]) -> None:
-        self.signal = sig.name
-        # The next signal is handled as if we were not here: a second Ctrl-C or
-        # SIGTERM stops a run whose clean-up hangs.
-        self._restore()
-        task.cancel()
-
-    def _restore(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig, previous in self._installed:
-            loop.remove_signal_handler(sig)
-            signal.signal(sig, previous)
-        self._installed.clear()
 
 
 def _prompt_title(article: Article) -> str | None:
