@@ -117,7 +117,7 @@ def test_help_is_fast_and_python_m_works() -> None:
         assert f" {heavy}\n" not in done.stderr and f"| {heavy}" not in done.stderr
 
 
-@pytest.mark.parametrize("command", ["summarize", "eval", "report", "schema", "info"])
+@pytest.mark.parametrize("command", ["summarize", "eval", "report", "schema", "info", "demo"])
 def test_subcommand_help(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
@@ -256,7 +256,7 @@ def test_an_unusable_cache_is_named_once_and_every_article_runs(
     assert [r["status"] for r in records(out)] == ["ok"] * 5
     stderr = result.stderr
     assert stderr.count(f"the digest cache at {directory} cannot be used") == 1
-    assert "cache off: DatabaseError" in stderr
+    assert "The digest cache was off for this run: DatabaseError" in stderr
 
 
 def test_a_required_cache_stops_the_run_before_any_model_call(
@@ -311,3 +311,95 @@ def test_report_of_a_file_without_records_is_a_usage_error(tmp_path: Path) -> No
     result = CliRunner().invoke(cli, ["report", str(REPO / "README.md")])
     assert result.exit_code == 2
     assert "holds no khabar records" in result.output
+
+
+# --- issue #13: the first ten minutes -------------------------------------------------------
+
+
+def test_info_offers_only_options_that_do_something_there() -> None:
+    help_text = CliRunner().invoke(cli, ["info", "--help"]).output
+    for useless in ("--refresh", "--no-cache", "--concurrency"):
+        assert useless not in help_text
+    assert "--cache-dir" in help_text and "--model" in help_text  # info shows both
+    eval_help = CliRunner().invoke(cli, ["eval", "--help"]).output
+    for useless in ("--refresh", "--no-cache", "--cache-dir", "--concurrency"):
+        assert useless not in eval_help  # eval never uses the cache
+    summarize_help = CliRunner().invoke(cli, ["summarize", "--help"]).output
+    for option in ("--refresh", "--no-cache", "--cache-dir", "--concurrency"):
+        assert option in summarize_help
+
+
+def test_info_calls_an_unknown_server_openai_compatible_and_a_missing_model_not_set() -> None:
+    env = {"OPENAI_BASE_URL": "http://localhost:1234/v1"}
+    result = CliRunner().invoke(cli, ["info"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "provider: an OpenAI-compatible server (guessed from the URL" in result.output
+    assert "vllm" not in result.output.split("\n")[0].split("(")[0]
+    assert "model:    not set (KHABAR_MODEL or --model)" in result.output
+    assert "None" not in result.output
+    facts = json.loads(CliRunner().invoke(cli, ["info", "--json"], env=env).stdout)
+    assert facts["provider_guessed"] is True and facts["model"] is None
+    assert any("no model is named" in w for w in facts["warnings"])
+
+
+def test_info_says_an_exported_key_is_ignored_without_a_model() -> None:
+    """The embedded model runs when no model is named, whatever OPENAI_API_KEY says."""
+    result = CliRunner().invoke(cli, ["info", "--json"], env={"OPENAI_API_KEY": SENTINEL_KEY})
+    assert result.exit_code == 0, result.output
+    facts = json.loads(result.stdout)
+    assert facts["provider"] == "local" and facts["api_key"] == "set, not used"
+    (warning,) = [w for w in facts["warnings"] if "OPENAI_API_KEY" in w]
+    assert "not used" in warning and "KHABAR_MODEL" in warning
+    assert SENTINEL_KEY not in result.output
+    named = CliRunner().invoke(
+        cli, ["info", "--json", "-m", "gpt-4o-mini"], env={"OPENAI_API_KEY": "k"}
+    )
+    assert json.loads(named.stdout)["api_key"] == "set"
+
+
+def test_stray_files_in_a_folder_are_left_out_and_counted(
+    server: FakeOpenAI, tmp_path: Path
+) -> None:
+    """Before: a folder's images and PDFs were error records and the batch exited 1."""
+    folder = tmp_path / "in"
+    shutil.copytree(ARTICLES, folder)
+    (folder / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    (folder / "page.pdf").write_bytes(b"%PDF-1.7\n" + bytes(64))
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(
+        cli,
+        ["summarize", str(folder), "-o", str(out), "--no-progress"],
+        env=env_for(server, tmp_path),
+    )
+    assert result.exit_code == 0, result.output
+    assert len(records(out)) == 5
+    assert "Left out 2 files that are not text (.pdf 1, .png 1)" in result.stderr
+
+
+def test_demo_shows_a_synthetic_run_and_the_human_written_gold(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["demo", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    got = records(tmp_path / "demo.jsonl")
+    assert len(got) == 5 and {r["status"] for r in got} == {"ok"}
+    for record in got:
+        prov = record["digest"]["provenance"]  # type: ignore[index]
+        assert prov["model"].startswith("SYNTHETIC") and prov["provider"] == "synthetic"
+        assert prov["plumbing"] is True and any("SYNTHETIC" in w for w in prov["warnings"])
+        assert prov["endpoint"] == "in-process khabar.testing.MockTransport"
+    html = (tmp_path / "demo.html").read_text(encoding="utf-8")
+    assert "SYNTHETIC" in html
+    out = " ".join(result.output.split())
+    assert "SYNTHETIC: no model wrote these digests" in out
+    assert "human-written" in out and "Stoltenberg" in out  # the gold, labelled as such
+    assert "For real digests" in out and "khabar info" in out
+    again = CliRunner().invoke(cli, ["demo", "-o", str(tmp_path)])  # replaces its own output
+    assert again.exit_code == 0 and len(records(tmp_path / "demo.jsonl")) == 5
+
+
+def test_demo_leaves_a_file_it_did_not_write_alone(tmp_path: Path) -> None:
+    mine = tmp_path / "demo.jsonl"
+    mine.write_text('{"id": "x", "status": "ok"}\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["demo", "-o", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "is not the output of an earlier khabar demo" in result.output
+    assert mine.read_text(encoding="utf-8") == '{"id": "x", "status": "ok"}\n'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import hashlib
+import html
 import io
 import json
 import os
@@ -15,7 +16,7 @@ import pytest
 from khabar.batch.inputs import Article, iter_articles
 from khabar.errors import InputError
 
-from .conftest import SEEDS, seed
+from .conftest import REPO, SEEDS, seed
 
 # A real 1x1 PNG: binary, with NUL bytes in its header.
 PNG = bytes.fromhex(
@@ -244,13 +245,52 @@ def test_unknown_extension_is_sniffed_not_skipped(tmp_path: Path) -> None:
     (root / "notes.csv").write_text(seed("004"), encoding="utf-8")
     (root / "page").write_text(_page(seed("001")), encoding="utf-8")
     (root / "photo.png").write_bytes(PNG)
-    got = {a.id: a for a in read([root])}
-    assert list(got) == ["mixed/notes.csv", "mixed/page", "mixed/photo.png"]
+    skipped: list[str] = []
+    got = {a.id: a for a in read([root], on_skip=skipped.append)}
+    assert list(got) == ["mixed/notes.csv", "mixed/page"]
     assert got["mixed/notes.csv"].text is not None
     assert any("'.csv'" in w and "plain text" in w for w in got["mixed/notes.csv"].warnings)
     page = got["mixed/page"]
     assert page.meta["format"] == "html" and "TRACKER_SCRIPT" not in (page.text or "")
-    assert reason(got["mixed/photo.png"]) == "binary"
+    # A known non-text format in a walked folder is left out, and said so (issue #13).
+    assert skipped == [f"{root.as_posix()}/photo.png"]
+
+
+def test_stray_non_text_files_in_a_folder_are_skipped_and_reported(tmp_path: Path) -> None:
+    """Issue #13: a scraped folder's images, PDFs and OS litter no longer fail the batch."""
+    root = tmp_path / "scraped"
+    (root / "img").mkdir(parents=True)
+    (root / "a.txt").write_text(seed("002"), encoding="utf-8")
+    (root / "img" / "logo.PNG").write_bytes(PNG)
+    (root / "img" / "chart.jpeg").write_bytes(PNG)
+    (root / "report.pdf").write_bytes(b"%PDF-1.7\n" + bytes(64))
+    (root / "Thumbs.db").write_bytes(bytes(64))
+    (root / ".DS_Store").write_bytes(bytes(64))  # hidden: skipped without a word, as before
+    skipped: list[str] = []
+    got = read([root], on_skip=skipped.append)
+    assert [a.id for a in got] == ["scraped/a.txt"] and got[0].error is None
+    assert sorted(Path(s).name for s in skipped) == [
+        "Thumbs.db",
+        "chart.jpeg",
+        "logo.PNG",
+        "report.pdf",
+    ]
+
+
+def test_a_non_text_file_named_explicitly_is_still_read_and_refused(tmp_path: Path) -> None:
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(PNG)
+    assert reason(one([photo])) == "binary"
+
+
+def test_a_folder_of_only_non_text_files_says_what_it_skipped(tmp_path: Path) -> None:
+    root = tmp_path / "pics"
+    root.mkdir()
+    (root / "a.png").write_bytes(PNG)
+    (root / "b.pdf").write_bytes(b"%PDF")
+    article = one([root])
+    assert reason(article) == "bad_input"
+    assert "2 files that are not text (.pdf, .png) were left out" in str(article.error)
 
 
 # --- bad input -------------------------------------------------------------------------
@@ -400,3 +440,95 @@ def test_symlink_loop_ends(tmp_path: Path) -> None:
     (root / "a.txt").write_text(seed("002"), encoding="utf-8")
     (root / "again").symlink_to(root, target_is_directory=True)
     assert [a.id for a in read([root])] == ["loop/a.txt"]
+
+
+# --- Persian joiners through HTML (issue #13) ---------------------------------------------
+
+BBC_FIXTURES = REPO.parent / "shared" / "corpora" / "bbc_simorgh_fixtures" / "data.jsonl"
+
+
+def _bbc_persian() -> list[dict[str, str]]:
+    if not BBC_FIXTURES.is_file():
+        pytest.skip(f"the BBC fixtures are not here ({BBC_FIXTURES}); see shared/corpora")
+    rows = [json.loads(line) for line in BBC_FIXTURES.read_text(encoding="utf-8").splitlines()]
+    return [r for r in rows if r["language"] == "fa"]
+
+
+def _bbc_page(title: str, text: str, zwnj: str) -> str:
+    """A page as BBC Persian serves one: chrome around an <article>; ZWNJ written as ``zwnj``."""
+    esc = html.escape
+    paragraphs = "".join(f"<p>{esc(p)}</p>" for p in text.splitlines() if p.strip())
+    page = (
+        f"<!DOCTYPE html><html lang='fa' dir='rtl'><head><title>{esc(title)}</title></head>"
+        "<body><header><nav><a href='/persian'>صفحه اصلی</a></nav></header><main><article>"
+        f"<h1>{esc(title)}</h1>{paragraphs}</article></main><footer>© BBC 2024</footer></body></html>"
+    )
+    return page.replace("\u200c", zwnj)
+
+
+@pytest.mark.parametrize("zwnj", ["\u200c", "&zwnj;", "&#8204;", "&#x200C;"])
+def test_html_keeps_every_zwnj_of_the_bbc_persian_fixtures(tmp_path: Path, zwnj: str) -> None:
+    """trafilatura dropped every ZWNJ (مقام‌های -> مقامهای); .txt and .jsonl kept them.
+
+    The fixtures' text also holds LRM/RLM typed where a ZWNJ belongs (دست\u200eدست):
+    each paragraph must come out exactly as written, those included.
+    """
+    fixtures = _bbc_persian()
+    assert len(fixtures) == 7
+    kept = 0
+    for row in fixtures:
+        path = tmp_path / f"{row['id'].replace(':', '_')}.html"
+        path.write_text(_bbc_page(row["title"], row["text"], zwnj), encoding="utf-8")
+        article = one([path])
+        assert article.text is not None and article.meta["title"] == row["title"]
+        original = " ".join(row["text"].split())
+        lines = [" ".join(line.split()) for line in article.text.splitlines() if line.strip()]
+        assert lines[0] == " ".join(row["title"].split())
+        for line in lines[1:]:
+            # Each extracted paragraph is the fixture's, joiners and all.
+            assert line in original, line
+        kept += sum(line.count("\u200c") for line in lines[1:])
+    # Every one of the 380 ZWNJ of the seven texts (before the fix: none).
+    assert kept == sum(r["text"].count("\u200c") for r in fixtures) == 380
+
+
+def test_a_page_that_already_holds_a_stand_in_letter_is_not_corrupted(tmp_path: Path) -> None:
+    # The stand-ins are letters absent from the page: one in the page is never taken for one.
+    gothic = "\U00010330"
+    text = f"من {gothic} می\u200cروم و تو می\u200cآیی. " * 8
+    path = tmp_path / "p.html"
+    path.write_text(_bbc_page("عنوان", text, "\u200c"), encoding="utf-8")
+    article = one([path])
+    assert article.text is not None
+    assert article.text.count(gothic) == 8 and article.text.count("\u200c") == 16
+
+
+# --- counting before a run (issue #13: a known total for the progress bar) ------------------
+
+
+def test_the_count_before_a_run_matches_what_the_reader_yields(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    (root / "sub").mkdir(parents=True)
+    (root / "empty-sub").mkdir()
+    (root / "a.txt").write_text(seed("000"), encoding="utf-8")
+    (root / "b.html").write_text(_page(seed("001")), encoding="utf-8")
+    (root / "notes.csv").write_text("x,y\n1,2\n", encoding="utf-8")
+    (root / "photo.png").write_bytes(PNG)
+    (root / "sub" / "empty.txt").write_bytes(b"")
+    lines = [json.dumps({"text": "نص"}), "", "   ", "{not json", json.dumps({"txt": 1})]
+    (root / "sub" / "r.jsonl").write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode() + b"\n\n")
+    (root / "sub" / "blank.jsonl").write_bytes(b"\n \n")
+    (root / "sub" / "list.json").write_text(json.dumps([{"text": "a"}, {"text": "b"}, 3]))
+    (root / "sub" / "nothing.json").write_text("[]")
+    (root / "sub" / "broken.json").write_text("{")
+    (root / "sub" / "big.jsonl").write_text(json.dumps({"text": "x" * 500}) + "\n{}\n")
+    os.mkfifo(root / "sub" / "pipe.txt")
+    lonely = tmp_path / "lonely"
+    lonely.mkdir()
+    args: list[str | Path] = [root, tmp_path / "missing.txt", lonely, SEEDS[min(SEEDS)], "-"]
+    from khabar.batch.counting import count_inputs
+
+    count = count_inputs(args, max_input_bytes=300)
+    got = read(args, max_input_bytes=300, stdin=io.BytesIO("خبر".encode()))
+    assert count.articles == len(got) == 20, [a.id for a in got]
+    assert dict(count.skipped) == {".png": 1}

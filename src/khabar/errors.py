@@ -84,9 +84,18 @@ class KhabarError(Exception):
         return _REASONS.get(type(self).__name__, type(self).__name__)
 
     def __str__(self) -> str:
-        where = f"[{self.article_id}] " if self.article_id else ""
-        hint = f" {self.hint}" if self.hint else ""
-        return f"{where}{self.message}{hint}"
+        """What happened, to which article, then what to do: ``[id] message. Hint.``
+
+        The ``[id]`` tag is left out when the message already starts by naming
+        the article (``in/a.txt: the file is empty``), so a path is never printed
+        twice; the message and the hint each end as a sentence.
+        """
+        text = self.message.strip()
+        if self.article_id and not _names_article(text, self.article_id):
+            text = f"[{self.article_id}] {text}"
+        text = _sentence(text)
+        hint = self.hint.strip()
+        return f"{text} {_sentence(hint)}" if hint else text
 
     def to_dict(self) -> dict[str, Any]:
         """The error as a JSON-ready record (type, reason, message, hint)."""
@@ -110,13 +119,13 @@ class InputError(KhabarError):
 class EmptyArticleError(InputError):
     """The article is empty or only whitespace."""
 
-    hint = "The file has no text to summarize; check the scraper that produced it."
+    hint = "There is no text to summarize: check the scraper or export that produced it."
 
 
 class BinaryInputError(InputError):
     """The input is binary (NUL bytes, an image, a zip...), not text."""
 
-    hint = "Pass text, Markdown, HTML or JSONL files."
+    hint = "Convert it to text, Markdown, HTML, JSON or JSONL (what khabar reads), or leave it out."
 
 
 class DecodeError(InputError):
@@ -146,13 +155,19 @@ class AuthenticationError(ProviderError):
 class RateLimitError(ProviderError):
     """Still rate-limited (429) after every retry."""
 
-    hint = "Lower --concurrency, or raise KHABAR_MAX_TRANSPORT_RETRIES; rerun to resume."
+    hint = (
+        "Lower --concurrency (KHABAR_CONCURRENCY) or raise KHABAR_MAX_TRANSPORT_RETRIES, then "
+        "rerun the same command: it resumes where this run stopped."
+    )
 
 
 class TransportError(ProviderError):
     """5xx, timeouts or dropped connections outlasted every retry."""
 
-    hint = "The endpoint is failing; rerun later to resume where this run stopped."
+    hint = (
+        "Check that the server at KHABAR_BASE_URL is up and reachable, then rerun the same "
+        "command: it resumes where this run stopped."
+    )
 
 
 class ContextLengthError(ProviderError):
@@ -178,7 +193,12 @@ class ModelNotFoundError(ProviderError):
 class ValidationFailedError(KhabarError):
     """The model's answer never parsed into a Digest, even after re-asking."""
 
-    hint = "Try a more capable model, or raise KHABAR_MAX_REASKS."
+    # The plumbing model's re-asks are forced to 0: whoever raises this for it passes
+    # a hint of its own, since raising KHABAR_MAX_REASKS would change nothing there.
+    hint = (
+        "Try a more capable model (`khabar info` says which one runs), or raise "
+        "KHABAR_MAX_REASKS so that the model may correct its answer."
+    )
 
 
 class UnsupportedDigestError(KhabarError):
@@ -204,6 +224,27 @@ class CacheError(KhabarError):
     """The cache directory cannot be created or opened."""
 
     hint = "Point KHABAR_CACHE_DIR at a writable directory, or pass --no-cache."
+
+
+_SENTENCE_END = (".", "!", "?", "…")
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending as a sentence: a full stop added unless it ends with one already."""
+    text = text.rstrip()
+    if not text or text.endswith(_SENTENCE_END):
+        return text
+    return text.rstrip(":;,") + "."
+
+
+def _names_article(message: str, article_id: str) -> bool:
+    """Whether ``message`` starts by naming the article (``dir/a.txt: ...``, ``a.jsonl:3: ...``).
+
+    Messages about an input start with its source, which ends with the id (a file under a
+    directory argument) or is the id with ``#N`` written ``:N`` (a JSONL line).
+    """
+    head = message.split(": ", 1)[0] if ": " in message else ""
+    return article_id in head or article_id.replace("#", ":") in head
 
 
 _REASONS = {

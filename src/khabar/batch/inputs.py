@@ -1,15 +1,22 @@
 """Reading articles: files, directories, HTML, JSONL/JSON and stdin, as a stream of :class:`Article`.
 
-:func:`iter_articles` never raises for bad input and never skips what the user
-pointed at: a file it cannot use becomes an :class:`Article` whose ``error`` is
-an :class:`~khabar.errors.InputError` naming it, and the stream goes on.
+:func:`iter_articles` never raises for bad input and never skips silently what
+the user pointed at: a file it cannot use becomes an :class:`Article` whose
+``error`` is an :class:`~khabar.errors.InputError` naming it, and the stream
+goes on; a file a directory walk leaves out as not text is reported to
+``on_skip`` (and counted by :mod:`khabar.batch.counting`).
 
 What each argument yields:
 
-* a directory: every file under it, recursively, in sorted order (hidden files
-  and directories are skipped); an empty directory yields one error Article;
+* a directory: every file under it, recursively, in sorted order; hidden files
+  and directories are skipped, and so are files whose name says they are not
+  text (images, PDFs, office documents, archives, audio, video, fonts,
+  executables: :func:`not_text_kind`), each reported to ``on_skip``; a
+  directory with nothing else yields one error Article. Named as an argument,
+  such a file is read like any other (and refused when it is binary);
 * ``.txt`` / ``.md``: the decoded text (UTF-8, UTF-16, Windows-1256...);
-* ``.html`` / ``.htm``: the page's main text (trafilatura), its title first;
+* ``.html`` / ``.htm``: the page's main text (trafilatura), its title first, ZWNJ and
+  the other invisible characters of its spelling kept (:mod:`khabar.batch.pages`);
 * ``.jsonl``: one article per line (text in ``text_field``); a bad line is an
   error Article named ``file.jsonl:LINE``; the size limit applies per line;
 * ``.json``: one object, or a list of objects;
@@ -45,7 +52,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from khabar.batch.pages import html_main_text, looks_like_html
 from khabar.batch.store import escape_names
+from khabar.batch.walk import not_text_kind, os_reason, special_file_error, special_kind, walk
 from khabar.core.text import decode_bytes
 from khabar.errors import (
     ArticleTooLargeError,
@@ -56,7 +65,7 @@ from khabar.errors import (
     KhabarError,
 )
 
-__all__ = ["Article", "iter_articles"]
+__all__ = ["Article", "iter_articles", "not_text_kind"]
 
 _TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
 _HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
@@ -76,12 +85,6 @@ _VISIBLE = re.compile(
 
 _INVISIBLE_ONLY = "holds only invisible characters (zero-width, direction marks, BOMs)"
 
-_SPECIAL_KINDS = {
-    stat.S_IFIFO: "a FIFO (named pipe)",
-    stat.S_IFSOCK: "a socket",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-}
 _JSON_TYPES: dict[type, str] = {type(None): "null", bool: "a boolean", int: "a number"}
 _JSON_TYPES |= {float: "a number", str: "a string", list: "a list", dict: "an object"}
 
@@ -119,13 +122,15 @@ def iter_articles(
     id_field: str = "id",
     max_input_bytes: int = 20_000_000,
     stdin: BinaryIO | None = None,
+    on_skip: Callable[[str], None] | None = None,
 ) -> Iterator[Article]:
     """Yield the articles found under ``paths``, lazily and in a deterministic order.
 
     Bad input yields an Article with ``error`` set (an InputError whose
     ``article_id`` is the Article's id); nothing is raised and nothing the
-    user pointed at is skipped silently. ``stdin`` replaces ``sys.stdin.buffer``
-    for the ``-`` argument.
+    user pointed at is skipped silently: ``on_skip`` is called with the source of
+    each file a directory walk leaves out as not text (see the module docstring).
+    ``stdin`` replaces ``sys.stdin.buffer`` for the ``-`` argument.
 
     Example::
 
@@ -137,7 +142,11 @@ def iter_articles(
         # One path passed bare: iterating a string would read its characters as paths.
         paths = [paths]
     reader = _Reader(
-        text_field=text_field, id_field=id_field, max_bytes=max_input_bytes, stdin=stdin
+        text_field=text_field,
+        id_field=id_field,
+        max_bytes=max_input_bytes,
+        stdin=stdin,
+        on_skip=on_skip,
     )
     claimed: set[str] = set()
     for raw in paths:
@@ -176,34 +185,13 @@ def _emptiness(text: str) -> str | None:
     return "is empty or only whitespace" if not text.strip() else _INVISIBLE_ONLY
 
 
-def _special_kind(mode: int) -> str | None:
-    """What a file that is neither regular nor a directory is, in words; None otherwise."""
-    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
-        return None
-    return _SPECIAL_KINDS.get(stat.S_IFMT(mode), "a special file")
-
-
-def _special_file_error(source: str, what: str) -> InputError:
-    return InputError(
-        f"{source} is {what}, not a regular file; khabar never opens special files, "
-        "so it was not read.",
-        hint="To summarize what a program or device writes, pipe it into `khabar summarize -`.",
-    )
-
-
-def _looks_like_html(text: str) -> bool:
-    head = text.lstrip("\ufeff \t\r\n")[:512].lower()
-    return head.startswith(("<!doctype html", "<html")) or (
-        head.startswith("<") and ("<body" in head or "<head" in head)
-    )
-
-
 @dataclass
 class _Reader:
     text_field: str
     id_field: str
     max_bytes: int
     stdin: BinaryIO | None
+    on_skip: Callable[[str], None] | None = None
 
     # --- arguments ----------------------------------------------------------------
     def read_argument(self, raw: str) -> Iterator[Article]:
@@ -217,13 +205,13 @@ class _Reader:
             yield _failed(article_id, raw, InputError(f"{raw}: no such file or directory"))
             return
         except OSError as exc:
-            yield _failed(article_id, raw, InputError(f"{raw}: cannot access: {_why(exc)}"))
+            yield _failed(article_id, raw, InputError(f"{raw}: cannot access: {os_reason(exc)}"))
             return
-        what = _special_kind(info.st_mode)
+        what = special_kind(info.st_mode)
         if stat.S_ISDIR(info.st_mode):
             yield from self._read_directory(raw, article_id)
         elif what is not None:
-            yield _failed(article_id, raw, _special_file_error(raw, what))
+            yield _failed(article_id, raw, special_file_error(raw, what))
         else:
             yield from self._read_file(Path(raw), article_id, article_id)
 
@@ -233,17 +221,31 @@ class _Reader:
         # directory's own name ("articles/x.txt") whatever the working directory.
         base = root.parent
         found = False
-        for path, problem in _walk(root, {os.path.realpath(root)}):
-            found = True
+        skipped: list[str] = []
+        for path, problem in walk(root, {os.path.realpath(root)}):
             rel = path.relative_to(base).as_posix()
             source = _normalize(os.path.join(raw, path.relative_to(root)))
+            kind = not_text_kind(path.name) if path != root else None
+            if kind is not None:
+                skipped.append(kind)
+                if self.on_skip is not None:
+                    self.on_skip(source)
+                continue
+            found = True
             if problem is not None:
                 yield _failed(rel, source, problem(source))
             else:
                 yield from self._read_file(path, rel, source)
         if not found:
+            n, kinds = len(skipped), ", ".join(sorted(set(skipped)))
+            also = (
+                f"; {n} {'file that is' if n == 1 else 'files that are'} not text "
+                f"({kinds}) {'was' if n == 1 else 'were'} left out"
+                if skipped
+                else ""
+            )
             error = InputError(
-                f"{raw}: the directory holds no articles (hidden files are skipped)",
+                f"{raw}: the directory holds no articles (hidden files are skipped{also})",
                 hint="Point khabar at the files or directories that hold the articles.",
             )
             yield _failed(dir_id, raw, error)
@@ -290,10 +292,10 @@ class _Reader:
             f = open(path, "rb", opener=lambda p, flags: os.open(p, flags | nonblocking))  # noqa: SIM115
         except OSError as exc:
             raise _read_error(exc, source) from exc
-        what = _special_kind(os.fstat(f.fileno()).st_mode)
+        what = special_kind(os.fstat(f.fileno()).st_mode)
         if what is not None:
             f.close()
-            raise _special_file_error(source, what)
+            raise special_file_error(source, what)
         return f
 
     def _too_large(self, source: str, size: int | None) -> ArticleTooLargeError:
@@ -312,14 +314,14 @@ class _Reader:
             kind = "text"
         else:
             # An unknown extension is read, never skipped; the warning says how.
-            kind = "html" if _looks_like_html(decoded.text) else "text"
+            kind = "html" if looks_like_html(decoded.text) else "text"
             what = f"extension {suffix!r}" if suffix else "no extension"
             warnings.append(
                 f"{source}: {what}; read as {'an HTML page' if kind == 'html' else 'plain text'}"
             )
         text = decoded.text
         if kind == "html":
-            text, title = _html_main_text(text, source)
+            text, title = html_main_text(text, source)
             if title:
                 meta["title"] = title
         meta["format"] = kind
@@ -439,9 +441,9 @@ class _Reader:
                 "which are not text; replaced with U+FFFD"
             )
         meta["format"] = "json"
-        if _looks_like_html(text):
+        if looks_like_html(text):
             try:
-                text, title = _html_main_text(text, source)
+                text, title = html_main_text(text, source)
             except InputError as exc:
                 article = _failed(article_id, source, exc)
                 article.warnings, article.meta = warnings, meta
@@ -490,52 +492,6 @@ class _Reader:
         return bytes(data)
 
 
-_Problem = Callable[[str], InputError]
-
-
-def _walk(root: Path, seen: set[str]) -> Iterator[tuple[Path, _Problem | None]]:
-    """Every non-directory entry under ``root``, sorted, hidden names skipped.
-
-    Symbolic links to directories are followed once (``seen`` holds the real
-    paths visited, so a link loop ends); what cannot be listed is reported, and
-    special files come with their error (given the source to name), unopened.
-    """
-    try:
-        with os.scandir(root) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError as exc:
-        why = _why(exc)
-        yield root, lambda source: InputError(f"{source}: cannot list the directory: {why}")
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        path = Path(entry.path)
-        try:
-            is_dir = entry.is_dir()
-        except OSError:
-            is_dir = False
-        if not is_dir:
-            yield path, _special_problem(entry)
-            continue
-        real = os.path.realpath(path)
-        if real in seen:
-            continue
-        seen.add(real)
-        yield from _walk(path, seen)
-
-
-def _special_problem(entry: os.DirEntry[str]) -> _Problem | None:
-    """The error of a FIFO, socket or device (through links too), found without opening it."""
-    try:
-        # is_file() costs no system call in the common case; a broken link raises,
-        # and is then read like a file, which says what is wrong.
-        what = None if entry.is_file() else _special_kind(entry.stat().st_mode)
-    except OSError:
-        what = None
-    return None if what is None else lambda source: _special_file_error(source, what)
-
-
 def _json_error(exc: ValueError | RecursionError, source: str, *, lines: bool) -> InputError:
     if isinstance(exc, RecursionError):
         return InputError(
@@ -549,24 +505,6 @@ def _json_error(exc: ValueError | RecursionError, source: str, *, lines: bool) -
     return InputError(f"{source}: not valid JSON ({exc.msg} at {where})")
 
 
-def _html_main_text(html: str, source: str) -> tuple[str, str | None]:
-    """The page's main text (title first) and title, via trafilatura."""
-    # Imported here: trafilatura (lxml, justext...) is slow to import and only HTML needs it.
-    import trafilatura
-
-    doc = trafilatura.bare_extraction(html, include_comments=False, with_metadata=True)
-    body = str(getattr(doc, "text", None) or "").strip() if doc is not None else ""
-    title = str(getattr(doc, "title", None) or "").strip() if doc is not None else ""
-    if not body:
-        raise EmptyArticleError(
-            f"{source}: no article text found in the HTML page (trafilatura extracted nothing)",
-            hint="The page may be a JavaScript shell or an index page; save the article's text instead.",
-        )
-    if title and not body.startswith(title):
-        body = f"{title}\n\n{body}"
-    return body, title or None
-
-
 def _read_error(exc: OSError, source: str) -> InputError:
     if isinstance(exc, FileNotFoundError):
         return InputError(f"{source}: no such file (a broken symbolic link?)")
@@ -575,7 +513,7 @@ def _read_error(exc: OSError, source: str) -> InputError:
             f"{source}: cannot read the file: permission denied",
             hint="Check the file's permissions.",
         )
-    return InputError(f"{source}: cannot read the file: {_why(exc)}")
+    return InputError(f"{source}: cannot read the file: {os_reason(exc)}")
 
 
 def _skip_rest_of_line(f: BinaryIO, start: bytes) -> None:
@@ -589,7 +527,3 @@ def _skip_rest_of_line(f: BinaryIO, start: bytes) -> None:
 
 def _json_type(value: object) -> str:
     return _JSON_TYPES.get(type(value), type(value).__name__)
-
-
-def _why(exc: OSError) -> str:
-    return (exc.strerror or str(exc)).lower()

