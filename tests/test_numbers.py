@@ -173,6 +173,74 @@ def test_compound_and_ordinal_numbers(language: str, text: str, expected: list[f
     assert values(text, language) == [float(v) for v in expected]
 
 
+# --- misses an annotator found writing gold for evals/corpus (the exact strings) ---------
+
+ANNOTATOR_NUMBERS = [
+    # (language, evidence as the gold writes it, value, id)
+    ("ar", "صندوقي استثمار كان يديرهما", 2, "dual-construct-funds"),
+    ("ar", "بدرجتين أقل", 2, "dual-feminine-degrees"),
+    ("ar", "ولديها شقيقان", 2, "dual-brothers"),
+    ("ar", "حبة ونصف فقط", 1.5, "pill-and-a-half"),
+    ("fa", "فرزند چهارساله‌ام", 4, "glued-four-year-old"),
+    ("fa", "کل جمعیت ۲.۲ میلیونی غزه", 2_200_000, "scale-adjective-million"),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "value"),
+    [row[:3] for row in ANNOTATOR_NUMBERS],
+    ids=[row[3] for row in ANNOTATOR_NUMBERS],
+)
+def test_annotator_misses(language: str, text: str, value: float) -> None:
+    assert values(text, language) == [float(value)]
+    assert number_matches(value, text, language)
+
+
+DUALS_AND_HALVES = [
+    # Duals by their suffix, on listed nouns: -ين/-ان (broken plural), -ان only (sound
+    # plural), -تين/-تان (nouns in ة), kin with a pronoun, the construct before a word.
+    ("ar", "ربما تكون المحاولتان المتأخرتان", [2], "feminine-tries-ntrex"),
+    ("ar", "تقليل الاعتماد المتبادل للاقتصادين", [2], "two-economies-ntrex"),
+    ("ar", "قاد الثنائي المهمة بفوزين على تايجر وودز", [2], "two-wins-ntrex"),
+    ("ar", "كشف حفيداه عن حجر تذكاري", [2], "kin-pronoun-ntrex"),
+    ("ar", "بما في ذلك دبلوماسيان وافقا على مناقشة", [2], "sound-plural-an-ntrex"),
+    ("ar", 'وزعم زوكربيرج أن رسائل من "طرفي الصراع"', [2], "construct-two-sides"),
+    ("ar", "يحاول مع لاعبين آخرين", [], "sound-plural-in-is-a-plural"),
+    ("ar", "في صندوقي.", [], "construct-alone-is-my"),
+    ("ar", "تحت ركام الأبنية المنهارة", [], "buildings-not-his-two-sons"),
+    ("ar", "تصرفات طفلية", [], "childish-not-his-two-children"),
+    ("ar", "ورسام الكاريكاتير صاروخان والفنانات", [], "name-saroukhan"),
+    ("ar", "بين عامي 2019-2020", [2019, 2020], "construct-before-digits"),
+    # "And a half" after a noun of measure, alone or after a count.
+    ("ar", "والآن، بعد عقد ونصف من فضيحة أبو غريب", [1.5], "decade-and-a-half"),
+    ("ar", "لمدة خمس سنوات ونصف السنة", [5.5], "five-years-and-a-half"),
+    ("ar", "الدوران في الهواء ثلاث مرات ونصف، أي", [3.5], "three-times-and-a-half"),
+    ("ar", "منذ عامين ونصف", [2.5], "dual-and-a-half"),
+    ("fa", "پس از یک ماه و نیم بیماری", [1.5], "month-and-a-half-fa"),
+    ("fa", "در طول يك سال و نيم گذشته", [1.5], "year-and-a-half-fa"),
+    ("ar", "استمر الاجتماع لمدة ساعة ونصف الساعة", [1.5], "hour-and-a-half-restated"),
+    ("ar", "حبة ونصف الكوب", [], "half-the-cup"),
+    # Persian adjectives of a count and of a scale.
+    ("fa", "در یک دوره چهارهفته‌ای", [4], "four-week"),
+    ("fa", "سود سپرده‌های یک ساله بانک‌ها", [1], "one-year-spaced"),
+    ("fa", "همایش ۱۰ هزارنفری", [10_000], "ten-thousand-person"),
+    ("fa", "قرارداد ۵۰ میلیون‌دلاری", [50_000_000], "fifty-million-dollar"),
+    ("fa", "۲/۲ میلیونی", [2_200_000], "slash-decimal-before-adjective"),
+    ("fa", "تظاهرات میلیونی", [], "million-strong-is-vague"),
+    ("fa", "دوباره و یکباره", [], "again-suddenly"),
+    ("fa", "نه روزه می‌گیرد و نه نماز می‌خواند", [], "neither-fasting"),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [row[:3] for row in DUALS_AND_HALVES],
+    ids=[row[3] for row in DUALS_AND_HALVES],
+)
+def test_duals_halves_and_adjectives(language: str, text: str, expected: list[float]) -> None:
+    assert values(text, language) == [float(v) for v in expected]
+
+
 def test_ordinals_are_marked() -> None:
     (n,) = parse_numbers("سی و ششمین جشنواره", "fa")
     assert n.ordinal and n.text == "سی و ششمین"

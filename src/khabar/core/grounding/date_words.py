@@ -79,3 +79,34 @@ ARABIC_ORDINALS = {
 }  # fmt: skip
 FOLDED_ORDINALS = {fold(k): v for k, v in (PERSIAN_ORDINALS | ARABIC_ORDINALS).items()}
 FOLDED_TENS = {fold(k): v for k, v in PERSIAN_TENS.items()}
+# Arabic days past the tenth are compounds, units first: الخامس عشر (15th), الخامس
+# والعشرين (25th), الحادي والثلاثين (31st); العشرين and الثلاثين alone are the 20th and
+# 30th. الحادي is "first" only inside a compound.
+ARABIC_UNIT_ORDINALS = {fold(k): v for k, v in ARABIC_ORDINALS.items() if v < 10} | {
+    fold("الحادي"): 1
+}
+ARABIC_TEEN = fold("عشر")
+ARABIC_TENS = {
+    fold(w): v for w, v in (("العشرين", 20), ("عشرين", 20), ("الثلاثين", 30), ("ثلاثين", 30))
+}
+
+# Words that introduce a year: "منذ عام 1506", "إلى عام 1870", "در سال ۱۸۲۲", with the
+# proclitics Arabic glues to them (لعام، بعام، والعام).
+ARABIC_YEAR_WORDS = frozenset(
+    fold(p + w) for w in ("عام", "سنة") for p in ("", "ال", "ل", "لل", "ب", "بال", "و", "وال", "ول")
+)
+PERSIAN_YEAR_WORDS = frozenset({fold("سال")})
+# A year explicitly Gregorian: "۱۴۵۳ میلادی", "1870 ميلادية", "للميلاد".
+GREGORIAN_MARKS = frozenset(fold(w) for w in ("میلادی", "ميلادي", "ميلادية", "للميلاد"))
+
+# Words that join the two ends of a range or a list of months: "از آوریل تا ژوئیه
+# ۲۰۲۵", "من أبريل إلى يوليو 2025", "بين أبريل ويوليو" (a glued و is a proclitic).
+RANGE_JOINERS = frozenset(fold(w) for w in ("تا", "الی", "إلى", "الى", "حتى", "وحتى", "لغاية", "و"))
+
+# After ماه, the Persian name of May (می, مه) is the month only when what follows cannot
+# be the verb that the prefix می would open: the end, a year, a comma, or these words
+# ("ماه می سال گذشته", "ماه می ۲۰۲۴", "ماه مه و ژوئن"; not "یک ماه می گذرد").
+AFTER_MAH_MAY = frozenset(
+    fold(w) for w in ("سال", "گذشته", "امسال", "آینده", "پارسال", "میلادی", "جاری", "و", "در", "تا")
+) | {"،", ","}
+MAY_NAMES = frozenset(fold(w) for w in ("می", "مه"))

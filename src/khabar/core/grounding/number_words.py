@@ -37,6 +37,8 @@ class Word:
     ordinal: bool = False
     # The plural of a scale (آلاف، ملايين): "thousands" by itself, a number only after a count.
     plural: bool = False
+    # A dual before its genitive (صندوقي استثمار): a number only when a word follows.
+    construct: bool = False
 
 
 def folded_words(words: str) -> frozenset[str]:
@@ -95,8 +97,11 @@ for _words, _value, _kind in (
 # Folding turns ئ into ی: مئتين would fold like ميتين ("two dead"), مئتا like ميتًا
 # ("dead"), مئة like مية ("water"). These words count only when written with ئ.
 ARABIC_NEEDS_HAMZA = folded_words("مئة مئتان مئتين مئتا مئتي")
-# And the reverse: وأحد ("and one of") folds like واحد ("one").
-ARABIC_NO_HAMZA = folded_words("واحد واحدة واحدا")
+# And the reverse: وأحد ("and one of") folds like واحد ("one"); أبنية ("buildings") like
+# ابنيه ("his two sons").
+ARABIC_NO_HAMZA = folded_words(
+    "واحد واحدة واحدا ابنيه ابنيها ابنيهم ابناه ابناها ابناهم ابنين ابنان"
+)
 for _words, _value in (("آلاف ألوف", 1e3), ("ملايين", 1e6), ("مليارات بلايين", 1e9)):
     _add(ARABIC, _words, Word(_value, SCALE, "ar", plural=True))
 # Ordinals. "First" (أول، الأولى) is left out: it is also "beginning" and "prime"
@@ -117,44 +122,47 @@ for _words, _value, _kind in (
     _add(ARABIC, _words, Word(float(_value), _kind, "ar", ordinal=True))
 
 # Arabic says "two X" with the dual of X: منذ عامين "two years ago", بهدفين "by two
-# goals". Only counted nouns are listed (time, frequency, score, people, polities),
-# whose plural is broken: the dual ending -ين of لاعب or مسؤول is also their plural
-# (لاعبين "players"), and بلدان is the plural of بلد, so those are left out.
-for _noun in [
-    "عام",
-    "يوم",
-    "شهر",
-    "أسبوع",
-    "قرن",
-    "عقد",
-    "هدف",
-    "شوط",
-    "شخص",
-    "طفل",
-    "رجل",
-    "زوج",
-    "فريق",
-    "طرف",
-    "جانب",
-    "بلد",
-    "ابن",
-    "سنة",
-    "ساعة",
-    "دقيقة",
-    "لحظة",
-    "مرة",
-    "دولة",
-    "نقطة",
-    "مباراة",
-    "حكومة",
-    "سيدة",
-    "امرأة",
-    "مرحلة",
-    "جولة",
-]:
-    _stem = _noun[:-1] + "ت" if _noun.endswith("ة") else _noun
-    _forms = [_stem + "ين"] + ([] if _noun == "بلد" else [_stem + "ان"])
+# goals". The suffix is read only on nouns listed here, where it cannot be anything
+# else: -ين/-ان on nouns whose plural is broken (عام/أعوام, صندوق/صناديق); only -ان on
+# nouns with a sound plural, whose -ين is also the plural (لاعبين "players", لاعبان
+# "two players"); -تين/-تان on nouns in ة, whose plural is -ات (محاولتين, درجتين).
+# بلدان is also the plural of بلد, جيشان "surge", فوزان and صاروخان names: -ين only.
+_BROKEN = (
+    "عام يوم شهر أسبوع قرن عقد هدف شوط شخص طفل رجل زوج فريق طرف جانب بلد ابن صندوق شقيق"
+    " حفيد اقتصاد فوز منعطف حزب جيش بنك صاروخ مطار قطار فيلم منزل بيت سبب نوع جندي عضو"
+    " وزير هجوم انفجار اتفاق كتاب مسجد قارب قتيل جريح"
+)
+_SOUND = "لاعب مسؤول موظف مدرب صحفي دبلوماسي ناشط مواطن مرشح مسلح شرطي مهاجم معتقل مصاب"
+_FEMININE = (
+    "سنة ساعة دقيقة لحظة مرة دولة نقطة مباراة حكومة سيدة امرأة مرحلة جولة محاولة درجة"
+    " ركلة تسديدة شقيقة ابنة طفلة فتاة زوجة طائرة سيارة شركة مدينة قرية جلسة عملية حالة"
+    " قضية رصاصة قذيفة ضربة غارة سفينة طلقة صفقة فترة ولاية جائزة ميدالية رحلة نسخة"
+    " قطعة رسالة خطوة لغة جامعة منظمة ليلة مدرسة كلمة حلقة دورة قارة مسابقة بطولة"
+)
+# Kin with a pronoun: ابناه / ابنيه "his two sons" (his son is ابنه), حفيداه, ابنتاها;
+# written with ه, not ة (أبنية "buildings" and طفلية "childish" fold alike).
+_KIN = "ابن حفيد شقيق طفل ابنة حفيدة شقيقة"
+# Before its genitive the dual drops its ن: صندوقي استثمار "two investment funds",
+# طرفي النزاع "the two parties". Read only before a word (numbers.py), and only for
+# nouns whose -ي is not also an adjective (يومي "daily", شخصي "personal") or, often,
+# "my" (ابني "my son").
+_CONSTRUCT = "صندوق طرف"
+for _noun in _BROKEN.split():
+    _forms = [_noun + "ين"] + ([] if _noun in ("بلد", "فوز", "جيش", "صاروخ") else [_noun + "ان"])
     _add(ARABIC, " ".join(_forms), Word(2.0, DUAL, "ar"))
+for _noun in _SOUND.split():
+    _add(ARABIC, _noun + "ان", Word(2.0, DUAL, "ar"))
+for _noun in _FEMININE.split():
+    _add(ARABIC, f"{_noun[:-1]}تين {_noun[:-1]}تان", Word(2.0, DUAL, "ar"))
+for _noun in _KIN.split():
+    _stem = _noun[:-1] + "ت" if _noun.endswith("ة") else _noun
+    _add(
+        ARABIC,
+        " ".join(_stem + e for e in ("اه", "اها", "اهم", "يه", "يها", "يهم")),
+        Word(2.0, DUAL, "ar"),
+    )
+for _noun in _CONSTRUCT.split():
+    _add(ARABIC, _noun + "ي", Word(2.0, DUAL, "ar", construct=True))
 
 # Arabic words that take proclitics (و ف ب ل ك ال): a stem this short glued to one is
 # more often another word (لست "I am not", وست, بست) than a number; the article alone
@@ -255,6 +263,44 @@ PERSIAN_COUNTED = folded_words(
     " دلار یورو ریال تومان پوند درهم دینار روبل"
     " میلیون میلیارد هزار صد"
 )
+# Persian glues a number to the noun it counts and makes an adjective of it with ـه or
+# ـی / ـای, which may take a pronoun (فرزند چهارساله‌ام "my four-year-old child",
+# دونفری, پنج‌دقیقه‌ای). Not بار, تن, شب, روز: دوباره "again", یکباره "suddenly",
+# یک‌تنه "single-handed", یکشبه "overnight", روزه "fasting".
+_ADJECTIVE_NOUNS = folded_words("سال ماه ساعت دقیقه ثانیه هفته نفر متر کیلومتر درصد")
+_ENCLITICS = ("", "م", "ام", "ت", "ات", "ش", "اش", "مان", "تان", "شان", "ی", "ای")
+PERSIAN_COUNTED_FORMS = (
+    frozenset(
+        noun + suffix + enclitic
+        for noun in _ADJECTIVE_NOUNS
+        for suffix in (("ای",) if noun.endswith("ه") else ("ه", "ی"))
+        for enclitic in _ENCLITICS
+    )
+    | PERSIAN_COUNTED
+)
+# Spaced after یک or ده (which count only before a counted noun): ده ساله, یک ماهه.
+PERSIAN_COUNTED_SPACED = PERSIAN_COUNTED | folded_words("ساله ماهه")
+# A scale made an adjective: جمعیت ۲.۲ میلیونی غزه "Gaza's 2.2-million population",
+# ۱۰ هزارنفری, ۵۰ میلیون‌دلاری. Only after a count: "تظاهرات میلیونی" is a vast march.
+# (Not ملیون / ملیارد: they fold like Arabic مليوني, ملياري "two million / billion".)
+PERSIAN_SCALE_ADJECTIVES = {
+    fold(scale) + tail: value
+    for scale, value in (("هزار", 1e3), ("میلیون", 1e6), ("میلیارد", 1e9), ("تریلیون", 1e12))
+    for tail in ("ی", *(noun + sfx for noun in PERSIAN_COUNTED for sfx in ("ی", "ه", "ای")))
+}
+# Nouns of measure after which و نصف / و نیم adds a half: حبة ونصف (1.5), ثلاث سنوات
+# ونصف (3.5), یک ماه و نیم. The singular alone counts one (ساعة ونصف: an hour and a half).
+ARABIC_HALF_UNITS = folded_words(
+    "ساعة يوم أسبوع شهر سنة عام دقيقة قرن عقد متر كيلومتر كيلو كيلوغرام غرام لتر ميل طن"
+    " حبة قطعة كوب ملعقة رغيف مرة ضعف درجة نقطة"
+)
+ARABIC_HALF_UNITS_COUNTED = ARABIC_HALF_UNITS | folded_words(
+    "ساعات أيام يوما أسابيع أسبوعا أشهر شهور شهرا سنوات سنين أعوام عاما دقائق دقيقة قرون"
+    " قرنا عقود عقدا أمتار مترا كيلومترات كيلومترا كيلوغرامات لترات لترا أميال ميلا أطنان"
+    " طنا حبات قطع أكواب ملاعق مرات أضعاف ضعفا درجات نقاط"
+)
+PERSIAN_HALF_UNITS = PERSIAN_COUNTED - folded_words("میلیون میلیارد هزار صد درصد")
+
 # Latin letters as Persian spells them: "بی بی سی" is BBC, "سی ان ان" CNN, "دی وی دی" DVD.
 # A number word next to one of these is a letter of an acronym.
 LETTER_NAMES = folded_words(
@@ -370,6 +416,7 @@ def _raw_tokens(text: str) -> list[Token]:
         after = [fold(r[1]) if r[0] == "word" else r[1] for r in raw[n + 1 : n + 3]] + ["", ""]
         scale_follows = (
             after[0] in SCALE_WORDS
+            or after[0] in PERSIAN_SCALE_ADJECTIVES
             or after[0] in GLUED_SCALES
             or after[0] in PERCENT_WORDS
             or after[0] in ("%", "٪")

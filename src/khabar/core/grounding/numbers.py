@@ -13,6 +13,10 @@ none. Compounds are read as one number (بیست و پنج, خمسة وعشري�
 are numbers only in some contexts are read only there: Persian یک, نه and ده before a
 counted noun or inside a compound, سی not inside a spelled acronym (بی بی سی), الاثنين
 never (Monday), "في المئة" as "percent", plural scales (آلاف) only after a count.
+Arabic duals state two on the nouns :mod:`.number_words` lists (شقيقان, بدرجتين,
+صندوقي استثمار); "and a half" after a noun of measure adds a half (حبة ونصف 1.5, ثلاث
+سنوات ونصف 3.5, یک ماه و نیم 1.5); Persian adjectives of a count and of a scale read as
+the count (چهارساله‌ام 4, ۲.۲ میلیونی 2,200,000; a scale adjective only after a count).
 """
 
 from __future__ import annotations
@@ -57,6 +61,8 @@ class _Atom:
     digits: bool = False
     year_like: bool = False
     counted: bool = False  # Persian glued to a counted noun: دوسال
+    construct: bool = False  # a dual before its genitive: صندوقي استثمار
+    adjective: bool = False  # a scale made an adjective: ۲.۲ میلیونی, only after a count
 
 
 def _languages(language: str | None) -> tuple[str, ...]:
@@ -66,6 +72,7 @@ def _languages(language: str | None) -> tuple[str, ...]:
 
 
 _MONDAY = frozenset(fold(w) for w in ("اثنين", "اثنان"))
+_HARAKAT = "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652"
 
 
 def _lookup(key: str, raw: str, languages: tuple[str, ...]) -> _Atom | None:
@@ -74,6 +81,8 @@ def _lookup(key: str, raw: str, languages: tuple[str, ...]) -> _Atom | None:
         if lang == "fa" and key in nw.PERSIAN:
             w = nw.PERSIAN[key]
             return _Atom(w.value, w.kind, w.ordinal, w.plural, "fa")
+        if lang == "fa" and key in nw.PERSIAN_SCALE_ADJECTIVES:
+            return _Atom(nw.PERSIAN_SCALE_ADJECTIVES[key], nw.SCALE, language="fa", adjective=True)
         if lang == "fa":
             # A number glued to the noun it counts: دوسال, یکبار (a space or ZWNJ dropped).
             for cut in range(2, len(key) - 1):
@@ -81,10 +90,12 @@ def _lookup(key: str, raw: str, languages: tuple[str, ...]) -> _Atom | None:
                 if not head or head.ordinal or head.kind == nw.SCALE:
                     continue
                 tail = nw.PERSIAN.get(key[cut:])
-                if tail and tail.kind == nw.SCALE and not tail.ordinal:
-                    # یک‌هزار, دوهزار: the scale is part of the number
-                    return _Atom(head.value * tail.value, nw.SCALE, language="fa", counted=True)
-                if key[cut:] in nw.PERSIAN_COUNTED:
+                scale = tail.value if tail and tail.kind == nw.SCALE and not tail.ordinal else None
+                scale = scale or nw.PERSIAN_SCALE_ADJECTIVES.get(key[cut:])
+                if scale:
+                    # یک‌هزار, دوهزار, دوهزارنفری: the scale is part of the number
+                    return _Atom(head.value * scale, nw.SCALE, language="fa", counted=True)
+                if key[cut:] in nw.PERSIAN_COUNTED_FORMS:
                     return _Atom(head.value, head.kind, False, False, "fa", counted=True)
         if lang == "en" and key in nw.ENGLISH:
             w = nw.ENGLISH[key]
@@ -94,29 +105,38 @@ def _lookup(key: str, raw: str, languages: tuple[str, ...]) -> _Atom | None:
         hamza = "ئ" in raw
         if key in nw.ARABIC_NO_HAMZA and any(c in raw for c in "أإ"):
             continue
+        # The duals that fold to a final ه end in ه: ابنيه, not أبنية "buildings".
+        teh_marbuta = raw.rstrip(_HARAKAT).endswith("ة")
         if key in nw.ARABIC and (hamza or key not in nw.ARABIC_NEEDS_HAMZA):
             w = nw.ARABIC[key]
-            return _Atom(w.value, w.kind, w.ordinal, w.plural, "ar")
+            if w.kind == nw.DUAL and teh_marbuta:
+                continue
+            return _Atom(w.value, w.kind, w.ordinal, w.plural, "ar", construct=w.construct)
         for clitic in nw.ARABIC_CLITICS:
             stem = key[len(clitic) :]
             if not key.startswith(clitic) or stem not in nw.ARABIC:
                 continue
             if stem in nw.ARABIC_NEEDS_HAMZA and not hamza:
                 break
+            if stem in nw.ARABIC_NO_HAMZA and any(c in raw for c in "أإ"):
+                break
             if len(stem) < nw.ARABIC_MIN_STEM_WITH_CLITIC and clitic != "ال":
                 break
             w = nw.ARABIC[stem]
+            if w.kind == nw.DUAL and teh_marbuta:
+                break
             definite = clitic.endswith("ال") or clitic == "لل"
-            if definite and (stem in _MONDAY or w.kind in (nw.SCALE, nw.HUNDRED, nw.SCALE_DUAL)):
+            if definite and (stem in _MONDAY or w.construct or w.kind in (nw.SCALE, nw.HUNDRED, nw.SCALE_DUAL)):  # fmt: skip
                 # الاثنين is Monday; المئة is "percent" (في المئة), الآلاف "the
                 # thousands", الألف the letter alif more often than "the thousand".
                 break
-            return _Atom(w.value, w.kind, w.ordinal, w.plural, "ar", wa=clitic.startswith("و"), definite=definite)  # fmt: skip
+            return _Atom(w.value, w.kind, w.ordinal, w.plural, "ar", wa=clitic.startswith("و"), definite=definite, construct=w.construct)  # fmt: skip
     return None
 
 
 _WA = fold("و")
 _HALF = frozenset(fold(w) for w in ("نیم", "نصف"))
+_HALF_CLITICS = tuple(fold(c) for c in ("و", "ب", "ل", "ف", "ك", "وب", "ول"))
 _WA_HALF = frozenset(fold(w) for w in ("ونصف", "ونیم"))
 _OR_TO = frozenset(fold(w) for w in ("یا", "تا"))
 _WEEKDAY = fold("شنبه")
@@ -149,6 +169,7 @@ class _Reader:
 
     def __init__(self, text: str, languages: tuple[str, ...]) -> None:
         self.text = text
+        self.languages = languages
         self.toks = nw.tokens(text)
         self.atoms: list[_Atom | None] = []
         for tok in self.toks:
@@ -186,6 +207,11 @@ class _Reader:
         while i < len(self.toks):
             atom = self.atoms[i]
             got = self._number_at(i, atom) if atom is not None and self._starts(i, atom) else None
+            half = self._half_after(i, counted=False) if got is None and atom is None else None
+            if half is not None:
+                # حبة ونصف, ساعة ونصف: one and a half of the noun.
+                start, end = self.toks[i].start, self.toks[half].end
+                got = ParsedNumber(1.5, self.text[start:end], start, end), half + 1
             if got is None:
                 i += 1
                 continue
@@ -209,7 +235,7 @@ class _Reader:
             return True
         key, prev, nxt = self._key(i), self._key(i - 1), self._key(i + 1)
         teen_head_alone = not self._teen_follows(i) and not self._tens_follow(i, atom)
-        if atom.plural or (atom.kind == nw.TEEN_HEAD and teen_head_alone):
+        if atom.plural or atom.adjective or (atom.kind == nw.TEEN_HEAD and teen_head_alone):
             return False  # آلاف alone is "thousands"; أحد alone is "one of" or Sunday
         if atom.kind == nw.SCALE and prev in _VAGUE:
             return False
@@ -263,6 +289,8 @@ class _Reader:
             nxt, prev = self._key(i + 1), self._key(i - 1)
             if nxt in nw.PERSIAN_COUNTED or prev in _NUMBER_NOUNS:
                 return True  # یک سال, شماره یک
+            if key != _NAH and nxt in nw.PERSIAN_COUNTED_SPACED:
+                return True  # ده ساله (نه ساله: نه is also "not")
             following = self._atom(i + 1)
             if (
                 key != _NAH
@@ -282,6 +310,10 @@ class _Reader:
                 and nxt_tok.kind == "word"
                 and nxt not in _FA_FUNCTION
             )
+        if atom.construct:
+            # صندوقي استثمار: the dual's genitive follows; صندوقي alone is "my fund".
+            nxt_tok = self.toks[i + 1] if i + 1 < len(self.toks) else None
+            return nxt_tok is not None and nxt_tok.kind == "word" and not nxt_tok.text.isascii()
         return not (atom.language == "en" and key == "one")
 
     def _number_at(self, i: int, first: _Atom) -> tuple[ParsedNumber, int] | None:
@@ -299,7 +331,7 @@ class _Reader:
         end_tok, used = i, 1
         while True:
             j = end_tok + 1
-            if j >= len(self.toks) or (ordinal and first.language == "fa"):
+            if j >= len(self.toks) or (ordinal and first.language == "fa") or state == "closed":
                 break  # a Persian ordinal ends its compound: سی و ششمین
             key, nxt = self._key(j), self.atoms[j]
             if (state == nw.TEEN_HEAD and self._teen_follows(end_tok)) or (
@@ -324,8 +356,8 @@ class _Reader:
                 # دو و نیم, مليون ونصف
                 if state == "scale" and current == 0:
                     total += 0.5 * last_scale
-                elif state in (nw.UNIT, nw.TEEN, nw.TEN, nw.HUNDRED, "digits", "teen"):
-                    current += 0.5
+                elif state in (nw.UNIT, nw.TEEN, nw.TEN, nw.HUNDRED, nw.DUAL, "digits", "teen"):
+                    current += 0.5  # دو و نیم, عامين ونصف
                 else:
                     break
                 state, end_tok, used = "half", j if key in _WA_HALF else j + 1, used + 1
@@ -348,6 +380,7 @@ class _Reader:
                     total *= nxt.value
                     last_scale = total
                     end_tok, used = j, used + 1
+                    state = "closed" if nxt.adjective else state
                     continue
                 if (
                     nxt.kind == nw.SCALE
@@ -362,6 +395,7 @@ class _Reader:
                     total += current * nxt.value
                     current, last_scale = 0.0, nxt.value
                     state, end_tok, used = "scale", j, used + 1
+                    state = "closed" if nxt.adjective else state  # ۲.۲ میلیونی ends there
                     continue
                 break
             # Joined by و (a word of its own, or glued: وعشرين).
@@ -414,9 +448,43 @@ class _Reader:
             percent, end, after = True, self.toks[after].end, after + 1
         elif key in (nw.FI, "per") and self._key(after + 1) in (nw.PERCENT_AFTER_FI | {"cent"}):
             percent, end, after = True, self.toks[after + 1].end, after + 2
-        return ParsedNumber(
-            total + current, self.text[start:end], start, end, ordinal, percent
-        ), after
+        value = total + current
+        half = self._half_after(after, counted=True)
+        if half is not None and not (percent or ordinal) and value.is_integer():
+            value, end, after = value + 0.5, self.toks[half].end, half + 1  # ثلاث سنوات ونصف
+        return ParsedNumber(value, self.text[start:end], start, end, ordinal, percent), after
+
+    def _half_after(self, j: int, counted: bool) -> int | None:
+        """The token of نصف / نیم when a noun of measure at ``j`` is followed by "and a half".
+
+        ``counted``: after a number (سنوات, سال); else a singular Arabic noun alone, which
+        may carry a proclitic (لمدة ساعة ونصف, بساعة ونصف) but not the article.
+        """
+        key = self._key(j)
+        if not counted:
+            stems = [key] + [key[len(c) :] for c in _HALF_CLITICS if key.startswith(c)]
+            units = nw.ARABIC_HALF_UNITS if "ar" in self.languages else frozenset()
+            key = next((stem for stem in stems if stem in units), "")
+            if not key:
+                return None
+        elif not (
+            ("ar" in self.languages and key in nw.ARABIC_HALF_UNITS_COUNTED)
+            or ("fa" in self.languages and key in nw.PERSIAN_HALF_UNITS)
+        ):
+            return None
+        if self._key(j + 1) in _WA_HALF:
+            half = j + 1
+        elif self._key(j + 1) == _WA and self._key(j + 2) in _HALF:
+            half = j + 2
+        else:
+            return None
+        # "حبة ونصف الكوب" is "a pill and half the cup": after نصف, a definite word is its
+        # genitive unless it restates the unit (ساعة ونصف الساعة, خمس سنوات ونصف السنة).
+        nxt = self._key(half + 1)
+        genitive = nxt.startswith("ال") and nxt[2:] != key
+        if genitive and (key in nw.ARABIC_HALF_UNITS or nxt[2:] not in nw.ARABIC_HALF_UNITS):
+            return None
+        return half
 
     def _minus_start(self, i: int) -> int:
         """Where a number begins when a minus sign stands before it (a hyphen rarely is one)."""

@@ -144,6 +144,18 @@ _HASHTAGS = re.compile(r"^#[^\s#،,]+(?:[\s،,]+#[^\s#،,]+)+[\s،,]*$")
 # The end-of-message marker of Iranian agencies (IRNA, Borna, Fars): «انتهای پیام»,
 # often with desk codes (انتهای‌پیام/86012/م20/د1000, انتهاي‌پيام/م*).
 _END_MARKER = re.compile(r"^انتها[یي][\s\u200c]*پ[یي]ام\s*(?:/[\w\s/*.-]*)?$")
+# What those agencies put under the marker: the reporter's credit (خبرنگار:مرضیه
+# شهریاری, عکس: ...), desk codes (۲۱۳/۴۲, /م20/د1000).
+_CREDIT = re.compile(
+    r"^(?:خبرنگار|عکاس|عکس|گزارشگر|نویسنده|مترجم|ترجمه|ویراستار|دبیر|تنظیم|تهیه|تدوین|گردآوری)"
+    r"(?:[\s\u200c]+\S+){0,2}\s*[:：]"
+)
+# A line under the marker that is more story: a paragraph, not a credit or a code.
+_STORY_WORDS = 10
+_SENTENCE_WORDS = 6
+# A CMS placeholder left in the page (BBC: "English paragraph to be added here when
+# functionality promoted to Optimo test"): a Latin-script line in an Arabic or Persian page.
+_PLACEHOLDER = re.compile(r"\b(?:to\s+be\s+added\s+here|lorem\s+ipsum)\b", re.IGNORECASE)
 
 # XML/HTML tags (TREC <DOC>, <DOCNO>, <TEXT>; a CMS's <span lang=...>). Attributes
 # need a value, so "x <y and z> w" in prose is not a tag.
@@ -241,6 +253,8 @@ def _line_kind(content: str) -> str | None:
         return "hashtags"
     if _END_MARKER.match(content):
         return "end_marker"
+    if content.isascii() and len(content) <= _CALL_MAX and _PLACEHOLDER.search(content):
+        return "markup"
     if _MORE_LINK.match(content):
         return "more_link"
     if not content[0].isalnum() and not any(ch.isalnum() for ch in content):
@@ -316,7 +330,9 @@ def clean_article(text: str) -> CleanedArticle:
       (``اقرأ أيضاً: <headline>``, ``للمزيد: <headline>``, ``قد يهمك أيضا``, or the
       marker alone and the headlines on the next lines), "read more" and "click
       here" links, app and channel promotions, donation appeals, opinion
-      disclaimers, hashtag lines, agency end-of-message markers;
+      disclaimers, hashtag lines, CMS placeholders, agency end-of-message markers;
+    * what stands under an end-of-message marker («انتهای پیام»): the reporter's
+      credit and desk codes, unless a paragraph follows (then the story goes on);
     * everything after the first end-of-article line (``المصدر:`` / ``منبع:``
       source lines, keyword lists, "related articles" headers, the link to the
       original): what follows such a line on a scraped page is other stories,
@@ -325,7 +341,9 @@ def clean_article(text: str) -> CleanedArticle:
       article pasted under this one.
 
     A line is stripped only when it cannot be a story sentence: a sentence that
-    mentions donations or "read more", or quotes an appeal, stays. Agency credits
+    mentions donations or "read more", or quotes an appeal, stays. So does the
+    headline of another story left in the page with no marker: it looks like the
+    story's own sub-headings, and no rule here can tell them apart. Agency credits
     such as ``فرانس برس`` before the end stay: they attribute the main story.
     Nothing is dropped unrecorded: the stripped blocks come back with the text.
 
@@ -416,6 +434,13 @@ def clean_article(text: str) -> CleanedArticle:
             i += 1
             continue
         kind = _line_kind(content)
+        matter = _end_matter(lines[i + 1 :]) if kind == "end_marker" and seen_content else None
+        if matter is not None:
+            # «انتهای پیام» ends the message: the credit and desk codes under it go too.
+            add("end_marker", content)
+            for matter_kind, matter_line in matter:
+                add(matter_kind, matter_line)
+            break
         if kind:
             add(kind, content)
         else:
@@ -425,6 +450,36 @@ def clean_article(text: str) -> CleanedArticle:
 
     body = normalize_text("\n".join(keep))
     return CleanedArticle(text=body, stripped=tuple(stripped))
+
+
+def _end_matter(lines: list[str]) -> list[tuple[str, str]] | None:
+    """(kind, line) of every line under an end-of-message marker; None when more story follows.
+
+    Under «انتهای پیام» come the reporter's credit (``byline``), and desk codes and
+    any other short line the marker closes (``end_marker``, unless another rule names
+    it). A line that reads as a paragraph (ten words or more, a finished sentence of
+    six, or longer than a headline) means the story goes on: then nothing below the
+    marker is removed for being there.
+    """
+    matter: list[tuple[str, str]] = []
+    for line in lines:
+        content = _content(line)
+        if not content:
+            continue
+        words = len(content.split())
+        sentence = words >= _SENTENCE_WORDS and content.endswith((".", "!", "؟", "?", "…"))
+        if len(content) > _HEADLINE_MAX or words >= _STORY_WORDS or sentence:
+            return None
+        if _CREDIT.match(content):
+            kind = "byline"
+        elif _SOURCE_LINE.match(content):
+            kind = "source_line"
+        elif _KEYWORDS.match(content):
+            kind = "keywords"
+        else:
+            kind = _line_kind(content) or "end_marker"
+        matter.append((kind, content))
+    return matter
 
 
 # Kinds whose consecutive lines are one block (a list of headlines, a pasted article,
