@@ -456,6 +456,7 @@ def main() -> None:
     import khabar
 
     started = time.monotonic()
+    load_before = os.getloadavg()[0]
     rows: list[list[str]] = []
     with tempfile.TemporaryDirectory() as tmpdir, Endpoint(latency, args.reask_rate) as server:
         tmp = Path(tmpdir)
@@ -483,7 +484,9 @@ def main() -> None:
     print(
         f"\nkhabar from {where}; {os.cpu_count()} cores (shared), {sys.platform}, Python "
         f"{sys.version.split()[0]}; fake server in its own process, latency {latency} s, "
-        f"re-ask rate {reask_rate:g}; run took {time.monotonic() - started:.0f} s\n"
+        f"re-ask rate {reask_rate:g}; run took {time.monotonic() - started:.0f} s; "
+        f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+        "(other work on the machine counts)\n"
     )
     print(table(rows))
     if start:
