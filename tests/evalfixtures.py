@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any, cast, get_args
 
 import yaml
 
 from khabar.core.digest import (
+    CitedSentence,
     DateFact,
     Digest,
     NumberFact,
@@ -16,8 +19,9 @@ from khabar.core.digest import (
     Provenance,
     Quote,
     Source,
+    Support,
 )
-from khabar.evals.gold import Gold
+from khabar.evals.gold import Gold, load_gold_dir
 
 # evals/articles/001_c7d2eb9492ec713f.txt: Zelensky and Biden's call, with an
 # appended story (Christophe Lemoine on LCI, Kursk) that is not the main story.
@@ -142,6 +146,21 @@ quotes:
 """
 
 
+REPO = Path(__file__).resolve().parents[1]
+SEED_GOLD = REPO / "evals" / "gold"
+
+
+def seed_golds() -> dict[str, Gold]:
+    """The hand-written gold of the five seed articles (evals/gold/)."""
+    return load_gold_dir(SEED_GOLD)
+
+
+def cited(summary: str) -> list[CitedSentence]:
+    """A summary as cited sentences, each citing a stand-in excerpt (the metrics never read it)."""
+    parts = re.split(r"(?<=[.!?])\s+", " ".join(summary.split()))
+    return [CitedSentence(text=p, cites=["x"]) for p in parts if p]
+
+
 def gold_from_yaml(text: str) -> Gold:
     """Validate gold written as YAML text, as :func:`khabar.evals.gold.load_gold` would."""
     return Gold.model_validate(yaml.safe_load(text))
@@ -209,13 +228,17 @@ def digest_from_gold(gold: Gold) -> Digest:
     ]
     n_facts = len(people) + len(organizations) + len(locations) + len(sources)
     n_facts += len(numbers) + len(dates) + len(quotes)
+    en, src = cited(gold.summary_en), cited(gold.summary_src)
     return Digest(
         article_id=gold.article.rsplit(".", 1)[0],
         language=gold.language,
         title_en="Title",
         title_src="عنوان",
-        summary_en=gold.summary_en,
-        summary_src=gold.summary_src,
+        summary_en=" ".join(s.text for s in en),
+        summary_src=" ".join(s.text for s in src),
+        summary_en_sentences=en,
+        summary_src_sentences=src,
+        support=Support(status="verified", facts_kept=n_facts, sentences_kept=len(en) + len(src)),
         people=people,
         organizations=organizations,
         locations=locations,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,15 +23,32 @@ from typing import Any
 
 from khabar.config import Settings
 from khabar.core.digest import Digest
+from khabar.core.text import clean_article, normalize_text
 from khabar.errors import ConfigError, KhabarError, RecordingMissingError
-from khabar.evals.gold import load_gold_dir
+from khabar.evals.digests import score_records
 from khabar.evals.judge import Judgement, judge_digest
-from khabar.evals.metrics import score_digest
-from khabar.evals.report import EvalReport, Regression, aggregate, compare, load_report
+from khabar.evals.metrics import score_digest, score_failure
+from khabar.evals.recordings import (
+    RequestCapture,
+    explain_missing,
+    recorded_articles,
+    recording_owners,
+    replay_cap,
+    rerecord_command,
+)
+from khabar.evals.report import (
+    EvalReport,
+    Regression,
+    aggregate,
+    compare,
+    load_report,
+    uncompared,
+)
+from khabar.evals.sets import default_gold_dirs, load_eval_set
 from khabar.llm.recording import secure_dir
 from khabar.pipeline import Summarizer
 
-__all__ = ["EvalRun", "run_eval"]
+__all__ = ["EvalRun", "run_eval", "score_digests"]
 
 logger = logging.getLogger("khabar")
 
@@ -64,8 +82,8 @@ def _model_info(cassettes: Path) -> dict[str, Any]:
 
 
 def run_eval(
-    articles: Path,
-    gold: Path,
+    articles: Path | None,
+    gold: Path | Sequence[Path],
     *,
     settings: Settings | None = None,
     replay_dir: Path | None = None,
@@ -75,11 +93,15 @@ def run_eval(
 ) -> EvalRun:
     """Summarize every article that has gold, score it, and compare with ``baseline``.
 
+    ``gold`` is one gold directory or several (``evals/gold``, ``evals/corpus/gold``);
+    each article is looked up in ``articles``, else beside its gold directory
+    (:func:`~khabar.evals.sets.load_eval_set`).
+
     Example::
 
         run = khabar.run_eval(Path("evals/articles"), Path("evals/gold"),
                               replay_dir=Path("evals/cassettes/SmolLM2-135M-Instruct.Q4_1"))
-        print(run.report.overall)
+        print(run.report.coverage(), run.report.overall)
     """
     return asyncio.run(
         _run_eval(
@@ -94,9 +116,55 @@ def run_eval(
     )
 
 
+def score_digests(
+    digests: Path,
+    gold: Path | Sequence[Path],
+    *,
+    articles: Path | None = None,
+    baseline: Path | None = None,
+) -> EvalRun:
+    """Score the digests a ``khabar summarize`` JSONL holds against the gold, without a model.
+
+    An article with gold but no digest (an error record, or no record) scores 0.
+
+    Example::
+
+        run = score_digests(Path("out.jsonl"), [Path("evals/gold")])
+        print(run.report.coverage(), run.report.overall["people_f1"])
+    """
+    items, notes = load_eval_set(gold, articles)
+    scores, more, model, provider = score_records(digests, items)
+    report = aggregate(scores, model=model, provider=provider, replay=False)
+    regressions, gate_notes = _gate(report, baseline)
+    return EvalRun(
+        report=report,
+        digests={},
+        regressions=regressions,
+        failures=dict(report.failed),
+        notes=[*notes, *more, *gate_notes, f"scored the digests of {digests} (no model ran)"],
+    )
+
+
+def _gate(report: EvalReport, baseline: Path | None) -> tuple[list[Regression], list[str]]:
+    """The regressions against ``baseline``, and a note naming its articles this run left out."""
+    if baseline is None:
+        return [], []
+    base = load_report(baseline)
+    left_out = uncompared(report, base)
+    notes = (
+        [
+            f"{len(left_out)} articles of the baseline are not in this run's eval set, not "
+            f"compared (the means are compared over the rest): {', '.join(left_out)}"
+        ]
+        if left_out
+        else []
+    )
+    return compare(report, base), notes
+
+
 async def _run_eval(
-    articles: Path,
-    gold_dir: Path,
+    articles: Path | None,
+    gold: Path | Sequence[Path],
     *,
     settings: Settings,
     replay_dir: Path | None,
@@ -104,20 +172,11 @@ async def _run_eval(
     baseline: Path | None,
     judge: bool,
 ) -> EvalRun:
-    golds = load_gold_dir(gold_dir)
-    paths = {p.stem: p for p in sorted(articles.glob("*.txt"))}
-    notes: list[str] = []
-    missing_gold = sorted(set(paths) - set(golds))
-    if missing_gold:
-        notes.append(
-            f"no gold for {len(missing_gold)} articles, not scored: {', '.join(missing_gold)}"
-        )
-    missing_articles = sorted(set(golds) - set(paths))
-    if missing_articles:
-        raise ConfigError(f"gold without an article in {articles}: {', '.join(missing_articles)}")
+    items, notes = load_eval_set(gold, articles)
 
     # Eval measures the model, never the cache.
     settings = settings.model_copy(update={"cache": False})
+    info: dict[str, Any] = {}
     if replay_dir is not None:
         info = _model_info(replay_dir)
         # The recorded decoding parameters, so that requests match byte for byte.
@@ -135,8 +194,12 @@ async def _run_eval(
     errors: dict[str, str] = {}
     failures: dict[str, str] = {}
     judgements: dict[str, Judgement] = {}
+    capture = RequestCapture()
+    fitted = recorded_articles(replay_dir) if replay_dir is not None else {}
     async with Summarizer(settings, replay_dir=replay_dir, record_dir=record_dir) as summarizer:
         model = _ModelView(summarizer)
+        if replay_dir is not None:
+            capture.attach(getattr(summarizer.backend, "http_client", None))
         if record_dir is not None:
             model.label_recordings(model.label)
             (record_dir / "model.json").write_text(
@@ -159,37 +222,69 @@ async def _run_eval(
                 + "\n",
                 encoding="utf-8",
             )
-        for stem in sorted(golds):
-            text = paths[stem].read_text(encoding="utf-8")
+        for stem, item in items.items():
+            text = item.article.read_text(encoding="utf-8")
+            capture.body = None
+            if replay_dir is not None:
+                # The recorded model cut this article to fit its context; replay has no
+                # tokenizer to do the same, so it cuts where the recording did.
+                cap = replay_cap(clean_article(normalize_text(text)).text, fitted.get(stem))
+                summarizer.settings = (
+                    settings
+                    if cap is None
+                    else settings.model_copy(update={"max_article_chars": cap})
+                )
             try:
                 digests[stem] = await summarizer.asummarize(text, article_id=stem)
-            except (RecordingMissingError, ConfigError) as exc:
-                errors[stem] = str(exc)  # stale recordings or broken settings: the run is void
+            except RecordingMissingError as exc:
+                assert replay_dir is not None  # only replay raises it
+                errors[stem] = explain_missing(
+                    replay_dir,
+                    stem,
+                    str(exc),
+                    capture.body,
+                    rerecord_command(replay_dir, info, _set_args(articles, gold)),
+                )
+                continue
+            except ConfigError as exc:
+                errors[stem] = str(exc)  # broken settings: the run is void
                 continue
             except KhabarError as exc:
                 # The model failed on this article (deterministically, when replayed):
-                # scored as "no digest"; a regression only if the baseline had one.
+                # scored 0 as "no digest"; a regression only if the baseline had one.
                 failures[stem] = f"{exc.reason}: {exc}"
                 continue
             if judge:
                 judgements[stem] = await judge_digest(text, digests[stem], model.ask_judge)
-        if not errors:
-            stale = model.unplayed()
+        if not errors and replay_dir is not None:
+            # A recording of an article outside this eval set (``--gold evals/gold`` over
+            # a directory that also holds the corpus) is unused, not stale.
+            unplayed = model.unplayed() or set()
+            owners = recording_owners(replay_dir, unplayed)
+            stale = {key for key in unplayed if owners.get(key) in items}
             if stale:
                 errors["(recordings)"] = (
-                    f"{len(stale)} recordings in {replay_dir} were never requested: they are stale. "
-                    "Re-record with `khabar eval --record`."
+                    f"{len(stale)} recordings in {replay_dir} of articles in this eval set were "
+                    "never requested: they are stale (an older prompt, schema or article). "
+                    f"Re-record: `{rerecord_command(replay_dir, info, _set_args(articles, gold))}`"
+                )
+            elif unplayed:
+                notes.append(
+                    f"{len(unplayed)} recordings in {replay_dir} belong to articles outside "
+                    "this eval set: not used"
                 )
         model_name = model.name
         provider = model.provider
 
-    scores = {stem: score_digest(digest, golds[stem]) for stem, digest in digests.items()}
-    report = aggregate(
-        scores, model=model_name, provider=provider, replay=replay_dir is not None, failed=failures
-    )
-    regressions: list[Regression] = []
-    if baseline is not None:
-        regressions = compare(report, load_report(baseline))
+    scores = {stem: score_digest(digest, items[stem].gold) for stem, digest in digests.items()}
+    # A stale recording voids the run (errors), but the article still counts as unanswered.
+    unanswered = {**failures, **{k: "error: " + v.splitlines()[0] for k, v in errors.items()}}
+    for stem, reason in unanswered.items():
+        if stem in items:
+            scores[stem] = score_failure(items[stem].gold, reason)
+    report = aggregate(scores, model=model_name, provider=provider, replay=replay_dir is not None)
+    regressions, more = _gate(report, baseline)
+    notes.extend(more)
     return EvalRun(
         report=report,
         digests=digests,
@@ -199,6 +294,15 @@ async def _run_eval(
         notes=notes,
         judgements=judgements,
     )
+
+
+def _set_args(articles: Path | None, gold: Path | Sequence[Path]) -> str:
+    """The --articles / --gold options that name a non-default eval set, for a command line."""
+    dirs = [Path(gold)] if isinstance(gold, (str, Path)) else [Path(g) for g in gold]
+    if dirs == default_gold_dirs() and articles is None:
+        return ""
+    args = "".join(f" --gold {d}" for d in dirs)
+    return args + (f" --articles {articles}" if articles is not None else "")
 
 
 class _ModelView:

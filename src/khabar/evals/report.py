@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from khabar.errors import ConfigError
 from khabar.evals.gold import describe_validation
 from khabar.evals.metrics import LOWER_IS_BETTER, METRICS, ArticleScore
+from khabar.evals.stats import RESAMPLES, SEED, bootstrap_ci, mean
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -36,6 +37,8 @@ __all__ = [
     "compare",
     "format_metric",
     "load_report",
+    "metric_values",
+    "uncompared",
 ]
 
 DEFAULT_TOLERANCE = 0.02
@@ -51,7 +54,13 @@ def _ordered_metrics(metrics: dict[str, float | None]) -> dict[str, float | None
 
 
 class EvalReport(BaseModel):
-    """Scores of one eval run: per article, and their means in :attr:`overall`."""
+    """Scores of one eval run: per article (failed ones included), their means and intervals.
+
+    ``overall`` holds each metric's mean over the articles where it applies,
+    a failed article counting 0 (:func:`~khabar.evals.metrics.score_failure`);
+    ``ci`` the 95 % bootstrap interval of that mean; ``n`` how many articles
+    the mean is over. ``overall["answered"]`` is the coverage.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
@@ -60,9 +69,25 @@ class EvalReport(BaseModel):
     replay: bool
     articles: dict[str, ArticleScore] = Field(default_factory=dict)
     overall: dict[str, float | None] = Field(default_factory=dict)
+    ci: dict[str, tuple[float, float] | None] = Field(default_factory=dict)
+    n: dict[str, int] = Field(default_factory=dict)
     failed: dict[str, str] = Field(
         default_factory=dict, description="Articles that produced no digest, with the reason."
     )
+
+    @property
+    def answered(self) -> int:
+        """How many articles have a digest."""
+        return sum(1 for s in self.articles.values() if s.failed is None)
+
+    @property
+    def total(self) -> int:
+        """How many articles were scored (answered or failed)."""
+        return len(set(self.articles) | set(self.failed))
+
+    def coverage(self) -> str:
+        """ "n/N answered", what every rendering of a report shows first."""
+        return f"{self.answered}/{self.total} answered"
 
     def to_json(self) -> str:
         """The report as stable, diff-friendly JSON (what ``--baseline`` reads back).
@@ -75,9 +100,13 @@ class EvalReport(BaseModel):
             "model": self.model,
             "provider": self.provider,
             "replay": self.replay,
+            "coverage": {"answered": self.answered, "articles": self.total},
             "overall": _ordered_metrics(self.overall),
+            "ci": {m: self.ci.get(m) for m in _ordered_metrics(self.overall)},
+            "n": {m: self.n.get(m, 0) for m in _ordered_metrics(self.overall)},
             "articles": {
                 name: {
+                    **({"failed": score.failed} if score.failed is not None else {}),
                     "metrics": _ordered_metrics(score.metrics),
                     "details": {
                         field: detail.model_dump()
@@ -91,36 +120,56 @@ class EvalReport(BaseModel):
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+def metric_values(report: EvalReport, metric: str, articles: list[str]) -> list[float | None]:
+    """The per-article values of ``metric`` in the order of ``articles`` (None where absent)."""
+    return [
+        s.metrics.get(metric) if (s := report.articles.get(a)) is not None else None
+        for a in articles
+    ]
+
+
 def aggregate(
     scores: dict[str, ArticleScore],
     *,
     model: str,
     provider: str,
     replay: bool,
-    failed: dict[str, str] | None = None,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
 ) -> EvalReport:
-    """Gather per-article scores into a report; ``overall`` is the mean of each metric's non-None values.
+    """Gather per-article scores (failed articles included) into a report with means and intervals.
+
+    ``overall`` is the mean of each metric's non-None values; a failed article
+    carries 0 on the metrics it could not produce, so it pulls the mean down
+    instead of vanishing from it. ``ci`` is the percentile-bootstrap interval
+    over articles (``resamples`` resamples from ``seed``).
 
     Example::
 
         >>> report = aggregate({"001": score}, model="gpt-4o-mini", provider="openai", replay=False)  # doctest: +SKIP
-        >>> report.overall["people_f1"]    # doctest: +SKIP
-        0.8
+        >>> report.overall["people_f1"], report.coverage()    # doctest: +SKIP
+        (0.8, '1/1 answered')
     """
     names: dict[str, None] = dict.fromkeys(METRICS)
     for score in scores.values():
         names.update(dict.fromkeys(score.metrics))
     overall: dict[str, float | None] = {}
+    ci: dict[str, tuple[float, float] | None] = {}
+    counts: dict[str, int] = {}
     for metric in names:
         values = [v for s in scores.values() if (v := s.metrics.get(metric)) is not None]
-        overall[metric] = sum(values) / len(values) if values else None
+        overall[metric] = mean(values)
+        ci[metric] = bootstrap_ci(values, resamples=resamples, seed=seed)
+        counts[metric] = len(values)
     return EvalReport(
         model=model,
         provider=provider,
         replay=replay,
         articles=dict(sorted(scores.items())),
         overall=_ordered_metrics(overall),
-        failed=dict(sorted((failed or {}).items())),
+        ci=ci,
+        n=counts,
+        failed={name: s.failed for name, s in sorted(scores.items()) if s.failed is not None},
     )
 
 
@@ -150,8 +199,9 @@ OVERALL = "overall"
 class Regression:
     """A metric that moved the wrong way against the baseline by more than its tolerance.
 
-    ``metric`` is ``"*"`` and both values ``None`` when a whole article is
-    missing; ``current`` is ``None`` when the metric is.
+    ``current`` is ``None`` when the metric is missing. An article that had a
+    digest in the baseline and has none now is one regression of ``answered``
+    (its other metrics follow from it and are not listed), ``note`` saying why.
     """
 
     article: str
@@ -159,10 +209,12 @@ class Regression:
     baseline: float | None
     current: float | None
     tolerance: float
+    note: str = ""
 
     def __str__(self) -> str:
-        if self.metric == "*":
-            return f"{self.article}: missing from this run (it was scored in the baseline)"
+        if self.metric == "answered" and self.article != OVERALL:
+            why = f": {self.note}" if self.note else ""
+            return f"{self.article}: no digest now, it had one in the baseline{why}"
         if self.current is None:
             return f"{self.article}: {self.metric} is missing (baseline {format_metric(self.baseline)})"
         verb = "rose" if self.metric in LOWER_IS_BETTER else "fell"
@@ -198,14 +250,36 @@ def _compare_metrics(
     return out
 
 
+def _means_over(report: EvalReport, articles: set[str]) -> dict[str, float | None]:
+    """Each metric's mean over ``articles`` only (the report's own ``overall`` when they are all)."""
+    if articles == set(report.articles):
+        return report.overall
+    names = dict.fromkeys(report.overall)
+    chosen = [report.articles[a] for a in sorted(articles)]
+    return {m: mean([v for s in chosen if (v := s.metrics.get(m)) is not None]) for m in names}
+
+
+def uncompared(current: EvalReport, baseline: EvalReport) -> list[str]:
+    """Articles of the baseline that this run does not score (a run of a subset of the set)."""
+    return sorted(set(baseline.articles) - set(current.articles))
+
+
 def compare(
     current: EvalReport, baseline: EvalReport, tolerances: dict[str, float] | None = None
 ) -> list[Regression]:
     """Every metric, per article and overall, that got worse than ``baseline`` by more than its tolerance.
 
     ``tolerances`` maps metric names to their tolerance; others use
-    :data:`DEFAULT_TOLERANCE`. ``leakage`` regresses when it rises. A metric or
-    article that the baseline scored and this run does not is a regression too.
+    :data:`DEFAULT_TOLERANCE`. ``leakage`` regresses when it rises. A metric the
+    baseline scored and this run does not is a regression too; an article that
+    failed now and had a digest in the baseline is one regression (``answered``),
+    not one per metric. An article that failed in the baseline cannot regress.
+
+    Only the articles both runs score are compared, and ``overall`` is recomputed
+    over them on both sides: a run of a subset (``--gold evals/gold``) is gated
+    like for like. A failed or unreplayable article is in the report, so an
+    article is absent only when it is not in the run's eval set at all
+    (:func:`uncompared` names them).
 
     Example::
 
@@ -215,12 +289,18 @@ def compare(
     """
     tolerances = tolerances or {}
     out: list[Regression] = []
-    for article, base_score in sorted(baseline.articles.items()):
-        now = current.articles.get(article)
-        if now is None:
-            # It had a digest in the baseline and has none now (failed or missing).
-            out.append(Regression(article, "*", None, None, 0.0))
+    common = set(current.articles) & set(baseline.articles)
+    for article in sorted(common):
+        base_score, now = baseline.articles[article], current.articles[article]
+        if base_score.failed is not None:
+            continue  # nothing to lose: any digest now is an improvement
+        if now.failed is not None:
+            out.append(Regression(article, "answered", 1.0, 0.0, 0.0, note=now.failed))
             continue
         out.extend(_compare_metrics(article, now.metrics, base_score.metrics, tolerances))
-    out.extend(_compare_metrics(OVERALL, current.overall, baseline.overall, tolerances))
+    out.extend(
+        _compare_metrics(
+            OVERALL, _means_over(current, common), _means_over(baseline, common), tolerances
+        )
+    )
     return out
