@@ -290,7 +290,8 @@ class Summarizer:
             raise
         finally:
             call_stats.reset(token)
-        latency = time.perf_counter() - started
+        # The model's time: waiting for a model busy with other articles is not latency.
+        latency = time.perf_counter() - started - stats.queue_s
         warnings.extend(outcome.warnings)
 
         result = outcome.result

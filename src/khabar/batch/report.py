@@ -83,7 +83,8 @@ def _header(
             "",
         ]
     lines.append(
-        f"**{len(items)} articles**: {len(ok)} summarized, {len(failed)} failed"
+        f"**{len(items)} article{'s' * (len(items) != 1)}**: {len(ok)} summarized, "
+        f"{len(failed)} failed"
         + (f", {duplicates} duplicate{'s' * (duplicates != 1)}" if duplicates else "")
         + f". From cache: {cached}. Tokens: {tokens_in:,} in / {tokens_out:,} out."
         + f" Unverified facts dropped: {dropped}."

@@ -156,14 +156,18 @@ def map_api_error(exc: BaseException, article_id: str | None) -> KhabarError:
         )
     if isinstance(exc, openai.APITimeoutError):
         return TransportError(
-            f"the request timed out after every retry: {msg}", article_id=article_id
+            f"the request to the endpoint{_endpoint(exc)} timed out after every retry: {msg}",
+            article_id=article_id,
         )
     if isinstance(exc, openai.APIConnectionError):
         return TransportError(
-            f"the connection failed after every retry: {msg}", article_id=article_id
+            f"the connection to the endpoint{_endpoint(exc)} failed after every retry: {msg}",
+            article_id=article_id,
         )
     if isinstance(exc, openai.InternalServerError):
-        return TransportError(f"the endpoint kept failing (5xx): {msg}", article_id=article_id)
+        return TransportError(
+            f"the endpoint{_endpoint(exc)} kept failing (5xx): {msg}", article_id=article_id
+        )
     if isinstance(exc, (json.JSONDecodeError, openai.APIResponseValidationError)):
         return TransportError(
             f"the endpoint's response was not valid JSON: {msg}", article_id=article_id

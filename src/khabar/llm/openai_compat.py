@@ -44,7 +44,7 @@ from .backend import Answer, Limits, Message
 from .errors import map_api_error, short
 from .recording import RecordingTransport, ReplayTransport
 
-__all__ = ["OpenAICompatibleBackend"]
+__all__ = ["OpenAICompatibleBackend", "answer_cut_off", "answer_off_schema"]
 
 logger = logging.getLogger("khabar")
 
@@ -65,6 +65,60 @@ def _tool_model(response_model: type[T]) -> type[T]:
     return wrapped
 
 
+def answer_cut_off(
+    max_tokens: int, limits: Limits, *, article_id: str | None, attempts: int
+) -> ValidationFailedError:
+    """An answer cut at the token limit, with advice that fits the backend's limits.
+
+    Shared with the batch API path, so that both say the same thing of the same answer.
+    """
+    capped = limits.max_tokens is not None and max_tokens >= limits.max_tokens
+    hint = (
+        f"This model's answers are capped at {max_tokens} tokens, and a digest of this "
+        "article does not fit in them: point khabar at a capable model for real digests "
+        "(see `khabar info`)."
+        if capped
+        else f"Raise KHABAR_MAX_TOKENS (now {max_tokens}), or try a model that answers "
+        "more briefly."
+    )
+    return ValidationFailedError(
+        f"the model's answer was cut off at the token limit ({max_tokens} tokens) before "
+        "its JSON was complete",
+        article_id=article_id,
+        hint=hint,
+        attempts=attempts,
+    )
+
+
+def answer_off_schema(
+    cause: BaseException, attempts: int, limits: Limits, *, article_id: str | None
+) -> ValidationFailedError:
+    """An answer that never fit the digest schema: field by field, without pydantic's dump."""
+    from pydantic import ValidationError
+
+    if isinstance(cause, ValidationError):
+        errors = cause.errors(include_url=False, include_input=False, include_context=False)
+        why = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'the answer'}: {e['msg']}" for e in errors[:3]
+        ) + (f" (and {len(errors) - 3} more)" if len(errors) > 3 else "")
+    else:
+        why = short(cause)
+    # A backend that allows no re-asks (the bundled plumbing model): raising them changes nothing.
+    hint = (
+        "This model gets no re-asks (a second try would not improve its answer): point "
+        "khabar at a capable model for real digests (see `khabar info`)."
+        if limits.max_reasks == 0
+        else None
+    )
+    return ValidationFailedError(
+        f"the model's answer did not match the digest schema after {attempts} "
+        f"attempt{'s' * (attempts != 1)}: {why}",
+        article_id=article_id,
+        hint=hint,
+        attempts=attempts,
+    )
+
+
 @dataclass
 class _CallLog:
     """What instructor's hooks report about one ``ask``."""
@@ -75,9 +129,12 @@ class _CallLog:
     first_prompt_tokens: int | None = None
     first_completion_tokens: int | None = None
     api_error: BaseException | None = None
+    finish_reason: str | None = None
 
     def response(self, response: Any) -> None:
         self.calls += 1
+        choices = getattr(response, "choices", None) or []
+        self.finish_reason = getattr(choices[0], "finish_reason", None) if choices else None
         usage = getattr(response, "usage", None)
         for name in ("prompt_tokens", "completion_tokens"):
             value = getattr(usage, name, None)
@@ -162,22 +219,22 @@ class OpenAICompatibleBackend:
         try:
             value, _completion = await self.client.chat.completions.create_with_completion(**kwargs)
         except IncompleteOutputException as exc:
-            raise ValidationFailedError(
-                "the model's answer was cut off at the token limit",
-                article_id=article_id,
-                hint="Raise KHABAR_MAX_TOKENS.",
-                attempts=log.calls,
+            raise answer_cut_off(
+                max_tokens, self.limits, article_id=article_id, attempts=log.calls
             ) from exc
         except InstructorRetryException as exc:
             if log.api_error is not None:
                 raise map_api_error(log.api_error, article_id) from exc
+            if log.finish_reason == "length":  # the parse error would only echo the cut
+                raise answer_cut_off(
+                    max_tokens, self.limits, article_id=article_id, attempts=exc.n_attempts
+                ) from exc
             failed = exc.failed_attempts or []
-            why = short(failed[-1].exception) if failed else short(exc)
-            raise ValidationFailedError(
-                f"the model's answer did not match the digest schema after "
-                f"{exc.n_attempts} attempts: {why}",
+            raise answer_off_schema(
+                failed[-1].exception if failed else exc,
+                exc.n_attempts,
+                self.limits,
                 article_id=article_id,
-                attempts=exc.n_attempts,
             ) from exc
         except KhabarError:
             raise

@@ -79,6 +79,9 @@ class CallStats:
     transport_retries: int = 0
     reasks: int = 0
     statuses: list[int] = field(default_factory=list)
+    # Seconds the article's calls waited for a model busy with other articles (the
+    # embedded model takes one at a time): not the model's latency.
+    queue_s: float = 0.0
 
 
 call_stats: contextvars.ContextVar[CallStats | None] = contextvars.ContextVar(
