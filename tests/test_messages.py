@@ -7,9 +7,8 @@ records do (``str(exc)``), and checks its shape: one line; the message and the
 hint each a sentence, separated; the article named once; no validation dump, no
 "1 attempts". ``test_the_table`` prints all of them together (``pytest -s``).
 
-Cases marked xfail are built in files of other owners (``llm/openai_compat.py``,
-``llm/errors.py``); their fixes are proposed with this test. The marks are
-strict: once the fix lands, the mark must go.
+The messages built in ``llm/openai_compat.py`` (an answer cut off or off the
+schema) and ``llm/errors.py`` (an endpoint that fails) are checked here too.
 """
 
 from __future__ import annotations
@@ -194,7 +193,6 @@ INVALID_BODY = {
     "detail": [{"type": "literal_error", "loc": ["body", "response_format", "type"], "msg": "x"}]
 }
 
-OWNED_ELSEWHERE = "built in llm/openai_compat.py: the proposed fix is not applied yet"
 CASES: dict[str, Any] = {
     "missing file": lambda t: _missing(t),
     "empty file": lambda t: _read(t, "a.txt", b"  \n"),
@@ -215,9 +213,8 @@ CASES: dict[str, Any] = {
     "context too small": lambda t: _ask(t, Reply.status(400, body=CONTEXT_BODY)),
     "request refused as invalid": lambda t: _ask(t, Reply.status(500, body=INVALID_BODY)),
     "model not found": lambda t: _ask(t, Reply.status(404)),
-    "answer not in the schema": pytest.param(
-        lambda t: _ask(t, Reply.digest({"title_en": "x", "people": "not a list"})),
-        marks=pytest.mark.xfail(strict=True, reason=OWNED_ELSEWHERE),
+    "answer not in the schema": lambda t: _ask(
+        t, Reply.digest({"title_en": "x", "people": "not a list"})
     ),
     "plumbing answer cut off": _plumbing_cut_off,
     "endpoint unreachable": _unreachable,
@@ -280,18 +277,17 @@ def test_every_message_is_sentences_naming_the_input_once(make: Any, tmp_path: P
 
 
 def test_the_connection_failure_names_the_endpoint(tmp_path: Path) -> None:
-    text = str(_unreachable(tmp_path))
-    if "127.0.0.1:9" not in text:
-        pytest.xfail("llm/errors.py does not name the endpoint yet (the lead's change)")
-    assert "127.0.0.1:9" in text
+    assert "the connection to the endpoint at http://127.0.0.1:9 failed" in str(
+        _unreachable(tmp_path)
+    )
 
 
 def test_the_plumbing_model_is_not_told_to_raise_what_it_cannot(tmp_path: Path) -> None:
     """Its re-asks are forced to 0 and its answers capped at 768: no advice to raise either."""
     text = str(_plumbing_cut_off(tmp_path))
-    assert "cut off at the token limit" in text  # not "control character found"
-    if "KHABAR_MAX_REASKS" in text or "Raise KHABAR_MAX_TOKENS" in text:
-        pytest.xfail("llm/openai_compat.py gives the generic hint (the lead's change)")
+    assert "cut off at the token limit (768 tokens)" in text  # not "control character found"
+    assert "KHABAR_MAX_REASKS" not in text and "KHABAR_MAX_TOKENS" not in text
+    assert "capped at 768 tokens" in text and "capable model" in text
 
 
 def test_khabar_error_joins_message_and_hint_as_sentences() -> None:
