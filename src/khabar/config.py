@@ -172,6 +172,13 @@ class Settings(BaseSettings):
         default=20_000_000, description="Files larger than this are refused as input."
     )
 
+    # --- cost ------------------------------------------------------------------------
+    prices: str | None = Field(
+        default=None,
+        description="Price table for cost estimates: a TOML (or JSON) file, or inline JSON; "
+        "unset: khabar.core.cost.EXAMPLE_PRICES (examples, not a quote). See docs/scale.md.",
+    )
+
     # --- embedded local model -------------------------------------------------------
     local_model: Path | None = Field(default=None, description="Path to a .gguf to run in-process.")
     local_repo: str = Field(

@@ -117,6 +117,8 @@ class BatchConsole:
         self._last_line = 0.0
         self._shown: ModelProgress | None = None
         self._counting: threading.Thread | None = None
+        self._run_model: str | None = None  # for the closing table's cost
+        self._run_provider: str | None = None
 
     # --- the total -----------------------------------------------------------------------
     def set_count(self, count: InputCount) -> None:
@@ -158,6 +160,7 @@ class BatchConsole:
         from khabar.llm.progress import subscribe
 
         console = Console(stderr=True)
+        self._run_model, self._run_provider = info.get("model"), info.get("provider")
         # Escaped: a model path may hold "[", which rich would read as markup.
         label = provider_label(str(info.get("provider")), guessed=self._provider_guessed)
         model, provider, mode = (
@@ -279,9 +282,12 @@ class BatchConsole:
         if progress is not None:
             progress.stop()
 
-    def finish(self, stats: Any) -> None:
+    def finish(self, stats: Any, prices: Any = None) -> None:
+        """The closing table; ``prices`` (a :class:`~khabar.core.cost.PriceTable`) prices its tokens."""
         from rich.console import Console
         from rich.table import Table
+
+        from khabar.core.cost import estimate_cost, format_cost
 
         self.close()
         if self._counting is not None:
@@ -297,6 +303,18 @@ class BatchConsole:
             ("duplicates", str(stats.duplicates)),
             ("tokens in/out", f"{stats.prompt_tokens}/{stats.completion_tokens}"),
             ("retries", str(stats.transport_retries)),
+            # An estimate at the price table's list prices; n/a for a model it does not price.
+            (
+                "est. cost",
+                format_cost(
+                    0.0
+                    if self._run_provider == "local"
+                    else estimate_cost(
+                        stats.prompt_tokens, stats.completion_tokens, self._run_model, prices
+                    ),
+                    getattr(prices, "currency", "USD"),
+                ),
+            ),
             ("wall time", f"{stats.wall_s:.1f}s"),
         ]
         if skipped_files:

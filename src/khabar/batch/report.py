@@ -21,7 +21,9 @@ _RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "ps", "ckb", "sd", "ug", "dv", "he
 _LANGUAGE_NAMES = {"ar": "Arabic", "fa": "Persian", "en": "English", "ur": "Urdu", "ps": "Pashto"}
 
 
-def render_markdown(records: Iterable[dict[str, Any]], *, title: str = "khabar digests") -> str:
+def render_markdown(
+    records: Iterable[dict[str, Any]], *, title: str = "khabar digests", prices: Any = None
+) -> str:
     """Render JSONL output records (see :mod:`khabar.batch.store`) as one Markdown document.
 
     Pass the latest record per id (``iter_records(path, latest_only=True)``).
@@ -40,7 +42,7 @@ def render_markdown(records: Iterable[dict[str, Any]], *, title: str = "khabar d
         good = record.get("status") == "ok" and isinstance(record.get("digest"), dict)
         (ok if good else failed).append(record)
     out: list[str] = [f"# {_inline(title)}", ""]
-    out.extend(_header(items, ok, failed))
+    out.extend(_header(items, ok, failed, prices))
     for record in ok:
         out.extend(_article(record))
     if failed:
@@ -52,7 +54,10 @@ def render_markdown(records: Iterable[dict[str, Any]], *, title: str = "khabar d
 
 
 def _header(
-    items: list[dict[str, Any]], ok: list[dict[str, Any]], failed: list[dict[str, Any]]
+    items: list[dict[str, Any]],
+    ok: list[dict[str, Any]],
+    failed: list[dict[str, Any]],
+    prices: Any = None,
 ) -> list[str]:
     if not items:
         return ["No records.", ""]
@@ -91,11 +96,29 @@ def _header(
     )
     if paid:
         lines += ["", _reask_line(paid, tokens_in + tokens_out)]
+        lines += ["", _cost_line(items, prices)]
     models = _unique(f"{p.get('model', '?')} via {p.get('provider', '?')}" for p in provs)
     if models:
         lines += ["", "Model: " + ", ".join(_code(m) for m in models) + "."]
     lines.append("")
     return lines
+
+
+def _cost_line(items: list[dict[str, Any]], prices: Any) -> str:
+    """The estimated cost of the calls counted above, at list prices (the report cannot tell
+    which records came through a batch API)."""
+    from khabar.core.cost import EXAMPLE_PRICES, cost_of_records, format_cost
+
+    table = prices or EXAMPLE_PRICES
+    summary = cost_of_records(items, table)
+    # The source may be a file name (KHABAR_PRICES): escaped like everything not ours.
+    line = (
+        f"Estimated cost: {format_cost(summary.total, table.currency)} at list prices "
+        f"({_inline(table.source)})"
+    )
+    if summary.unpriced:
+        line += "; no price for " + ", ".join(_code(m) for m in sorted(summary.unpriced))
+    return line + "."
 
 
 def _reask_line(paid: list[dict[str, Any]], tokens: int) -> str:

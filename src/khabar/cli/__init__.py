@@ -77,6 +77,11 @@ def cli() -> None:
 @click.option(
     "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Estimate tokens and cost of the run; call no model (KHABAR_PRICES prices it).",
+)
 @endpoint_options
 @run_options
 @handle_errors
@@ -90,6 +95,7 @@ def summarize(
     no_resume: bool,
     text_field: str,
     progress: bool | None,
+    dry_run: bool,
     **opts: Any,
 ) -> None:
     """Summarize articles: files, directories (recursive), .jsonl/.json, or - for stdin.
@@ -102,7 +108,23 @@ def summarize(
     from khabar.batch.console import BatchConsole
 
     settings = settings_from(**opts)
+    if dry_run:
+        from khabar.batch.api import estimate_paths
+
+        estimate = estimate_paths(
+            list(paths),
+            settings,
+            output=None if output == "-" or no_resume else output,
+            limit=limit,
+            text_field=text_field,
+        )
+        for line in estimate.lines():
+            click.echo(line)
+        return
     from khabar.cache import check_cache
+    from khabar.core.cost import load_prices
+
+    prices = load_prices(settings.prices)  # a bad table fails here, before any model call
 
     # Before any model loads: a required cache that cannot be used stops the run here,
     # and an unusable optional one is named once more under the closing table.
@@ -136,7 +158,7 @@ def summarize(
         on_start=console.on_start,
         reports=[p for p in (report_path, md_output, html_path) if p is not None],
     )
-    console.finish(stats)
+    console.finish(stats, prices)
     if cache_off:
         click.echo(
             f"The digest cache was off for this run: {cache_off} "
@@ -149,7 +171,8 @@ def summarize(
             from khabar.batch.store import iter_records
 
             path.write_text(
-                render_markdown(iter_records(Path(output), latest_only=True)), encoding="utf-8"
+                render_markdown(iter_records(Path(output), latest_only=True), prices=prices),
+                encoding="utf-8",
             )
             click.echo(f"Report written to {path}.", err=True)
     if html_path is not None:
@@ -194,7 +217,10 @@ def report(
         _write_html_report(records, html_path, pages_above)
         if output is None:
             return
-    text = render_markdown(records)
+    from khabar.config import Settings
+    from khabar.core.cost import load_prices
+
+    text = render_markdown(records, prices=load_prices(Settings().prices))
     if output is None:
         click.echo(text)
     else:
@@ -344,11 +370,13 @@ def schema(out_dir: Path | None) -> None:
 
 
 # Registered here, after the group exists; their modules import only the options.
+from .batch import batch  # noqa: E402
 from .demo import demo  # noqa: E402
 from .info import info  # noqa: E402
 
 cli.add_command(info)
 cli.add_command(demo)
+cli.add_command(batch)
 
 
 def main() -> None:

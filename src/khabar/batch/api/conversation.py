@@ -48,7 +48,7 @@ from khabar.errors import (
     UnsupportedDigestError,
     ValidationFailedError,
 )
-from khabar.llm.errors import short
+from khabar.llm.openai_compat import answer_cut_off, answer_off_schema
 
 from .requests import AnswerError, answer_usage, parse_answer, reask_messages, request_body
 
@@ -266,10 +266,10 @@ def advance(
                 summarizer,
                 prepared,
                 carry,
-                ValidationFailedError(
-                    "the model's answer was cut off at the token limit",
+                answer_cut_off(
+                    summarizer.effective_max_tokens(),
+                    summarizer.plan.limits,
                     article_id=article_id,
-                    hint="Raise KHABAR_MAX_TOKENS.",
                     attempts=carry.ask_calls,
                 ),
                 article_id,
@@ -291,11 +291,8 @@ def advance(
             summarizer,
             prepared,
             carry,
-            ValidationFailedError(
-                f"the model's answer did not match the digest schema after "
-                f"{carry.ask_calls} attempts: {short(exc.cause)}",
-                article_id=article_id,
-                attempts=carry.ask_calls,
+            answer_off_schema(
+                exc.cause, carry.ask_calls, summarizer.plan.limits, article_id=article_id
             ),
             article_id,
         )
