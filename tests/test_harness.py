@@ -48,7 +48,12 @@ def test_replay_of_committed_recordings_matches_the_baseline() -> None:
     assert run.regressions == []
     baseline = load_report(BASELINE)
     assert set(run.report.articles) == set(baseline.articles)
-    assert run.report.failed == baseline.failed
+
+    # Which articles fail, and for which reason; the wording of the messages may change.
+    def reasons(failed: dict[str, str]) -> dict[str, str]:
+        return {article: message.split(":")[0] for article, message in failed.items()}
+
+    assert reasons(run.report.failed) == reasons(baseline.failed)
     items, _ = load_eval_set(gold)
     assert set(run.report.articles) == set(items)
     # the recordings say which model made them, and replay says so too
