@@ -240,113 +240,6 @@ def _write_html_report(records: Path | list[Any], path: Path, pages_above: int |
     click.echo(f"HTML report written to {path}{pages}.", err=True)
 
 
-@cli.command(name="eval")
-@click.option(
-    "--articles",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=Path("evals/articles"),
-    show_default=True,
-    help="Articles to summarize.",
-)
-@click.option(
-    "--gold",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=Path("evals/gold"),
-    show_default=True,
-    help="Gold annotations.",
-)
-@click.option(
-    "--replay",
-    "replay_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Serve recorded answers from this cassette directory; no model runs.",
-)
-@click.option(
-    "--record",
-    "record_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Record every exchange to this cassette directory.",
-)
-@click.option(
-    "--baseline",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Fail when a metric drops below this report by more than its tolerance.",
-)
-@click.option(
-    "--json", "json_out", type=click.Path(path_type=Path), help="Write the JSON report here."
-)
-@click.option(
-    "--markdown", "md_out", type=click.Path(path_type=Path), help="Write the Markdown report here."
-)
-@click.option(
-    "--judge",
-    is_flag=True,
-    help="Also ask the model to judge summary faithfulness (needs a capable model; off in CI).",
-)
-@endpoint_options
-@handle_errors
-def eval_command(
-    articles: Path,
-    gold: Path,
-    replay_dir: Path | None,
-    record_dir: Path | None,
-    baseline: Path | None,
-    json_out: Path | None,
-    md_out: Path | None,
-    judge: bool,
-    **opts: Any,
-) -> None:
-    """Score digests of the seed articles against gold annotations.
-
-    In CI: ``khabar eval --replay evals/cassettes/<model> --baseline evals/baseline.json``.
-    """
-    setup_logging(opts.pop("verbose"))
-    if replay_dir and record_dir:
-        raise click.UsageError("--replay and --record exclude each other: give one of them.")
-    from rich.console import Console
-
-    from khabar.evals.harness import run_eval
-    from khabar.evals.render import render_markdown as eval_markdown
-    from khabar.evals.render import render_table
-
-    settings = settings_from(**opts)
-    result = run_eval(
-        articles,
-        gold,
-        settings=settings,
-        replay_dir=replay_dir,
-        record_dir=record_dir,
-        baseline=baseline,
-        judge=judge,
-    )
-    # Off a terminal (CI logs) rich would squeeze 13 columns into 80: give it room.
-    console = Console(width=None if sys.stdout.isatty() else 220)
-    console.print(render_table(result.report))
-    if json_out:
-        json_out.write_text(result.report.to_json(), encoding="utf-8")
-    if md_out:
-        md_out.write_text(eval_markdown(result.report), encoding="utf-8")
-    for line in result.notes:
-        click.echo(line, err=True)
-    for article_id, message in result.failures.items():
-        click.echo(f"no digest: {article_id}: {message}", err=True)
-    for article_id, judgement in result.judgements.items():
-        verdict = "faithful" if judgement.faithful else "NOT faithful"
-        claims = "; ".join(judgement.unsupported_claims)
-        click.echo(
-            f"judge: {article_id}: {verdict}" + (f" (unsupported: {claims})" if claims else "")
-        )
-    if result.errors:
-        for article_id, message in result.errors.items():
-            click.echo(f"error: {article_id}: {message}", err=True)
-    if result.regressions:
-        click.echo("regressions against the baseline:", err=True)
-        for reg in result.regressions:
-            click.echo(f"  {reg}", err=True)
-    if result.regressions or result.errors:
-        sys.exit(1)
-
-
 @cli.command()
 @click.option(
     "--write",
@@ -372,10 +265,12 @@ def schema(out_dir: Path | None) -> None:
 # Registered here, after the group exists; their modules import only the options.
 from .batch import batch  # noqa: E402
 from .demo import demo  # noqa: E402
+from .evaluate import eval_command  # noqa: E402
 from .info import info  # noqa: E402
 
 cli.add_command(info)
 cli.add_command(demo)
+cli.add_command(eval_command)
 cli.add_command(batch)
 
 
