@@ -403,3 +403,12 @@ def test_demo_leaves_a_file_it_did_not_write_alone(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "is not the output of an earlier khabar demo" in result.output
     assert mine.read_text(encoding="utf-8") == '{"id": "x", "status": "ok"}\n'
+
+
+def test_retry_failed_and_min_support_reach_the_settings() -> None:
+    from khabar.cli.options import settings_from
+
+    settings = settings_from(retry_failed=True, min_support=0.8)
+    assert settings.retry_failed is True and settings.min_support == 0.8
+    result = CliRunner().invoke(cli, ["summarize", "x", "--min-support", "1.5"])
+    assert result.exit_code == 2 and "min-support" in result.output

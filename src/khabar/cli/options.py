@@ -118,6 +118,19 @@ def run_options(func: F) -> F:
                 is_flag=True,
                 help="Recompute every digest and overwrite its cache entry.",
             ),
+            click.option(
+                "--retry-failed",
+                is_flag=True,
+                default=None,
+                help="Ask again for articles whose deterministic failure the cache remembers "
+                "(KHABAR_RETRY_FAILED).",
+            ),
+            click.option(
+                "--min-support",
+                type=click.FloatRange(0.0, 1.0),
+                help="Share of summary sentences that must hold for an ok digest "
+                "(KHABAR_MIN_SUPPORT).",
+            ),
             cache_dir_option,
         ],
     )
@@ -166,6 +179,8 @@ def settings_from(**opts: Any) -> Any:
         "max_tokens",
         "concurrency",
         "cache_dir",
+        "retry_failed",
+        "min_support",
     ):
         if opts.get(name) is not None:
             overrides[name] = opts[name]
