@@ -178,19 +178,32 @@ SYNOPSES = [b for b in ALL if b.tag == "" and re.search(r"^khabar ", b.text, re.
 
 @pytest.mark.parametrize("block", SYNOPSES, ids=[b.name for b in SYNOPSES])
 def test_a_synopsis_names_real_commands_and_options(block: Block) -> None:
-    entries: list[tuple[str, str]] = []  # (command, its synopsis text)
+    entries: list[tuple[list[str], str]] = []  # (command path, its synopsis text)
     for line in block.text.splitlines():
         if line.startswith("khabar "):
-            entries.append((line.split()[1], line))
+            words = line.split()
+            path = [words[1]]
+            # A subcommand of a group: "khabar eval check-gold", "khabar batch prepare".
+            if len(words) > 2 and re.fullmatch(r"[a-z][a-z-]+", words[2]):
+                path.append(words[2])
+            entries.append((path, line))
         elif line.startswith(" ") and entries:  # a continuation of the last command
             entries[-1] = (entries[-1][0], entries[-1][1] + " " + line)
     assert entries
-    for command, text in entries:
-        help_text = CliRunner().invoke(cli, [command, "--help"])
-        assert help_text.exit_code == 0, f"`khabar {command}` is not a command"
-        options = set(re.findall(r"(?<![\w-])(--?[a-zA-Z][\w-]*)", text.split(" ", 2)[-1]))
-        missing = sorted(o for o in options if not re.search(rf"(?<![\w-]){o}\b", help_text.output))
-        assert not missing, f"`khabar {command}` has no {missing}"
+    for path, text in entries:
+        # "prepare ... | submit JOB | ...": each alternative of a group names its own subcommand.
+        for part in text.split(" | ") if len(path) > 1 else [text]:
+            words = part.split()
+            sub = path if part is text else [path[0], words[0] if words[0] != "khabar" else path[1]]
+            if part is not text and words[0] == "khabar":
+                sub = path
+            help_text = CliRunner().invoke(cli, [*sub, "--help"])
+            assert help_text.exit_code == 0, f"`khabar {' '.join(sub)}` is not a command"
+            options = set(re.findall(r"(?<![\w-])(--?[a-zA-Z][\w-]*)", part))
+            missing = sorted(
+                o for o in options if not re.search(rf"(?<![\w-]){o}\b", help_text.output)
+            )
+            assert not missing, f"`khabar {' '.join(sub)}` has no {missing}"
 
 
 @pytest.mark.parametrize("block", [b for b in ALL if b.tag == "json"], ids=lambda b: b.name)
