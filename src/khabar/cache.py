@@ -26,7 +26,14 @@ from typing import Any
 
 from .config import Settings, secure_dir
 from .core.digest import Digest
-from .errors import CacheError
+from .core.grounding import locate
+from .errors import (
+    CacheError,
+    ContextLengthError,
+    KhabarError,
+    UnsupportedDigestError,
+    ValidationFailedError,
+)
 
 __all__ = ["DigestCache", "cache_key", "check_cache"]
 
@@ -214,3 +221,80 @@ def check_cache(settings: Settings, *, required: bool | None = None) -> str | No
         return cache.unavailable
     finally:
         cache.close()
+
+
+# --- what a cache entry may be trusted with ------------------------------------------------
+
+
+def still_holds(digest: Digest, article: str) -> bool:
+    """Whether every kept fact and sentence of a cached digest still locates where it says.
+
+    A cache entry is served verbatim otherwise: a hand-edited entry with a forged
+    excerpt would come back as verified. Locating is cheap (about a millisecond).
+    """
+    for facts in digest.facts().values():
+        for fact in facts:
+            if fact.span is None or locate(fact.evidence, article) != fact.span:
+                return False
+    for sentence in (*digest.summary_en_sentences, *digest.summary_src_sentences):
+        if len(sentence.spans) != len(sentence.cites):
+            return False
+        for cite, span in zip(sentence.cites, sentence.spans, strict=True):
+            if locate(cite, article) != span:
+                return False
+    return True
+
+
+# Failures that the same request reproduces under deterministic decoding: remembered so
+# that a rerun does not pay for them again.
+REPRODUCIBLE: tuple[type[KhabarError], ...] = (
+    ValidationFailedError,
+    UnsupportedDigestError,
+    ContextLengthError,
+)
+_REPRODUCIBLE_BY_NAME = {kind.__name__: kind for kind in REPRODUCIBLE}
+
+
+def deterministic(settings: Settings) -> bool:
+    """Whether the same request gives the same answer: greedy decoding with a fixed seed.
+
+    A remote endpoint does not promise it even then; ``retry_failed`` (the
+    CLI's ``--retry-failed``) asks again anyway.
+    """
+    return settings.temperature == 0 and settings.seed is not None
+
+
+def remember_failure(
+    cache: DigestCache | None, key: str, error: KhabarError, settings: Settings
+) -> None:
+    """Keep ``error`` for ``key`` when the same request would reproduce it."""
+    if cache is not None and isinstance(error, REPRODUCIBLE) and deterministic(settings):
+        cache.set_failure(
+            key,
+            {"type": type(error).__name__, "message": error.message, "context": error.context},
+        )
+
+
+def remembered_failure(
+    cache: DigestCache, key: str, article_id: str | None, settings: Settings
+) -> KhabarError | None:
+    """The failure this very request met before (to raise instead of asking again), or None."""
+    if settings.retry_failed or not deterministic(settings):
+        if settings.retry_failed:
+            cache.forget_failure(key)
+        return None
+    failure = cache.get_failure(key)
+    kind = _REPRODUCIBLE_BY_NAME.get(str((failure or {}).get("type")))
+    if failure is None or kind is None:
+        return None
+    stored = failure.get("context")
+    context: dict[str, Any] = stored if isinstance(stored, dict) else {}
+    error = kind(
+        f"{failure.get('message')} (remembered: this same request failed so on an earlier "
+        "run, with deterministic decoding, and was not sent again)",
+        article_id=article_id,
+        **{**context, "remembered": True},
+    )
+    error.hint = "Rerun with --retry-failed (KHABAR_RETRY_FAILED=true) to ask the model again."
+    logger.info("%s: remembered failure (%s), not asked again", article_id, kind.__name__)
+    return error

@@ -22,19 +22,23 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx2
 
 from ._version import __version__
-from .cache import DigestCache, cache_key
+from .cache import (
+    DigestCache,
+    cache_key,
+    remember_failure,
+    remembered_failure,
+    still_holds,
+)
 from .config import Settings
 from .core.digest import SCHEMA_VERSION, Digest, DigestDraft, Provenance, joined
 from .core.grounding import GROUNDING_VERSION, Verification, verify
 from .core.text import clean_article, detect_language, fold, normalize_text, truncate
 from .core.text.placement import place_blocks
 from .errors import (
-    ContextLengthError,
     EmptyArticleError,
     KhabarError,
     UnsupportedDigestError,
@@ -46,14 +50,6 @@ from .prompts import PromptSet, load_prompts
 
 __all__ = ["Summarizer", "asummarize", "summarize"]
 
-# Failures that the same request reproduces under deterministic decoding: remembered
-# in the cache so that a rerun does not pay for them again.
-_REPRODUCIBLE: tuple[type[KhabarError], ...] = (
-    ValidationFailedError,
-    UnsupportedDigestError,
-    ContextLengthError,
-)
-_REPRODUCIBLE_BY_NAME = {kind.__name__: kind for kind in _REPRODUCIBLE}
 
 logger = logging.getLogger("khabar")
 
@@ -256,7 +252,7 @@ class Summarizer:
         cache = self.cache if use_cache else None
         if cache is not None and not refresh:
             hit = cache.get(key)
-            if hit is not None and not _still_holds(hit, cleaned.text):
+            if hit is not None and not still_holds(hit, cleaned.text):
                 logger.warning(
                     "%s: a cached digest no longer matches its article (edited or corrupt "
                     "entry); recomputing it",
@@ -264,7 +260,9 @@ class Summarizer:
                 )
                 hit = None
             if hit is None:
-                self._raise_remembered(cache, key, article_id)
+                remembered = remembered_failure(cache, key, article_id, self.settings)
+                if remembered is not None:
+                    raise remembered
             if hit is not None:
                 hit.article_id = article_id
                 if not self.settings.record_text:
@@ -285,8 +283,8 @@ class Summarizer:
         try:
             stripped = [(b.kind, b.text) for b in cleaned.stripped]
             outcome = await self._ask_and_verify(messages, article, lang, stripped, article_id)
-        except _REPRODUCIBLE as exc:
-            self._remember(cache, key, exc)
+        except KhabarError as exc:
+            remember_failure(cache, key, exc, self.settings)
             raise
         finally:
             call_stats.reset(token)
@@ -382,7 +380,7 @@ class Summarizer:
                 article_id=article_id,
                 draft=digest.model_dump(mode="json"),
             )
-            self._remember(cache, key, error)
+            remember_failure(cache, key, error, self.settings)
             raise error
         if self.cache is not None and use_cache:
             stored = digest.model_copy(update={"article_id": None})
@@ -390,43 +388,6 @@ class Summarizer:
         if not self.settings.record_text:
             digest.text = None
         return digest
-
-    def _deterministic(self) -> bool:
-        """Whether the same request gives the same answer: greedy decoding with a fixed seed.
-
-        A remote endpoint does not promise it even then; ``retry_failed`` (the
-        CLI's ``--retry-failed``) asks again anyway.
-        """
-        return self.settings.temperature == 0 and self.settings.seed is not None
-
-    def _remember(self, cache: DigestCache | None, key: str, error: KhabarError) -> None:
-        if cache is not None and self._deterministic():
-            cache.set_failure(
-                key,
-                {"type": type(error).__name__, "message": error.message, "context": error.context},
-            )
-
-    def _raise_remembered(self, cache: DigestCache, key: str, article_id: str | None) -> None:
-        """Raise a failure this very request met before, instead of paying for it again."""
-        if self.settings.retry_failed or not self._deterministic():
-            if self.settings.retry_failed:
-                cache.forget_failure(key)
-            return
-        failure = cache.get_failure(key)
-        kind = _REPRODUCIBLE_BY_NAME.get(str((failure or {}).get("type")))
-        if failure is None or kind is None:
-            return
-        stored = failure.get("context")
-        context: dict[str, Any] = stored if isinstance(stored, dict) else {}
-        error = kind(
-            f"{failure.get('message')} (remembered: this same request failed so on an earlier "
-            "run, with deterministic decoding, and was not sent again)",
-            article_id=article_id,
-            **{**context, "remembered": True},
-        )
-        error.hint = "Rerun with --retry-failed (KHABAR_RETRY_FAILED=true) to ask the model again."
-        logger.info("%s: remembered failure (%s), not asked again", article_id, kind.__name__)
-        raise error
 
     async def _ask_and_verify(
         self,
@@ -592,24 +553,3 @@ def summarize(
             transport=transport,
         )
     )
-
-
-def _still_holds(digest: Digest, article: str) -> bool:
-    """Whether every kept fact and sentence of a cached digest still locates where it says.
-
-    A cache entry is served verbatim otherwise: a hand-edited entry with a forged
-    excerpt would come back as verified. Locating is cheap (about a millisecond).
-    """
-    from .core.grounding import locate
-
-    for facts in digest.facts().values():
-        for fact in facts:
-            if fact.span is None or locate(fact.evidence, article) != fact.span:
-                return False
-    for sentence in (*digest.summary_en_sentences, *digest.summary_src_sentences):
-        if len(sentence.spans) != len(sentence.cites):
-            return False
-        for cite, span in zip(sentence.cites, sentence.spans, strict=True):
-            if locate(cite, article) != span:
-                return False
-    return True

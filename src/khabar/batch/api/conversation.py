@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from khabar._version import __version__
+from khabar.cache import remember_failure, remembered_failure, still_holds
 from khabar.core.digest import (
     SCHEMA_VERSION,
     Digest,
@@ -42,7 +43,6 @@ from khabar.core.text import clean_article, detect_language, fold, normalize_tex
 from khabar.core.text.placement import place_blocks
 from khabar.errors import (
     ConfigError,
-    ContextLengthError,
     EmptyArticleError,
     KhabarError,
     UnsupportedDigestError,
@@ -60,7 +60,6 @@ __all__ = ["Carry", "Final", "Prepared", "advance", "prepare", "request_body_for
 logger = logging.getLogger("khabar")
 
 # As in the pipeline: failures the same request reproduces under deterministic decoding.
-_REPRODUCIBLE = (ValidationFailedError, UnsupportedDigestError, ContextLengthError)
 
 
 @dataclass
@@ -183,10 +182,8 @@ def prepare(
     key = summarizer._key(cleaned.text, language, title)
     cache = summarizer.cache
     if cache is not None and not refresh:
-        from khabar.pipeline import _still_holds
-
         hit = cache.get(key)
-        if hit is not None and not _still_holds(hit, cleaned.text):
+        if hit is not None and not still_holds(hit, cleaned.text):
             logger.warning(
                 "%s: a cached digest no longer matches its article (edited or corrupt entry); "
                 "recomputing it",
@@ -194,7 +191,9 @@ def prepare(
             )
             hit = None
         if hit is None:
-            summarizer._raise_remembered(cache, key, article_id)
+            remembered = remembered_failure(cache, key, article_id, summarizer.settings)
+            if remembered is not None:
+                raise remembered
         else:
             hit.article_id = article_id
             if not summarizer.settings.record_text:
@@ -385,8 +384,7 @@ def tool_draft(raw: str) -> DigestDraft:
 
 def fail(summarizer: Summarizer, prepared: Prepared, error: KhabarError) -> Final:
     """An error outcome, remembered in the cache when the same request would reproduce it."""
-    if isinstance(error, _REPRODUCIBLE):
-        summarizer._remember(summarizer.cache, prepared.key, error)
+    remember_failure(summarizer.cache, prepared.key, error, summarizer.settings)
     return Final(error=error)
 
 
