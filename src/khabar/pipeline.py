@@ -36,7 +36,14 @@ from .cache import (
 from .config import Settings
 from .core.digest import SCHEMA_VERSION, Digest, DigestDraft, Provenance, joined
 from .core.grounding import GROUNDING_VERSION, Verification, verify
-from .core.text import clean_article, detect_language, fold, normalize_text, truncate
+from .core.text import (
+    CleanedArticle,
+    clean_article,
+    detect_language,
+    fold,
+    normalize_text,
+    truncate,
+)
 from .core.text.placement import place_blocks
 from .errors import (
     EmptyArticleError,
@@ -55,6 +62,18 @@ logger = logging.getLogger("khabar")
 
 # Room the prompt scaffolding and the answer need in a local model's context.
 _PROMPT_OVERHEAD_TOKENS = 700
+
+
+@dataclass(frozen=True)
+class Begun:
+    """An article cleaned, keyed and looked up (:meth:`Summarizer.begin`)."""
+
+    page: str
+    cleaned: CleanedArticle
+    language: str
+    key: str
+    cache: DigestCache | None
+    hit: Digest | None
 
 
 @dataclass
@@ -223,7 +242,7 @@ class Summarizer:
             max_article_chars=s.max_article_chars,
         )
 
-    async def asummarize(
+    def begin(
         self,
         text: str,
         *,
@@ -232,9 +251,17 @@ class Summarizer:
         language: str | None = None,
         use_cache: bool = True,
         refresh: bool = False,
-    ) -> Digest:
-        """Summarize one article; see :func:`asummarize`."""
-        warnings: list[str] = []
+    ) -> Begun:
+        """What every path does before asking a model: clean, detect, key, look in the cache.
+
+        Returns the cleaned article and its cache key, with ``hit`` set when the
+        cache holds a digest that still locates in the article. Raises
+        :class:`~khabar.errors.EmptyArticleError` for a page with no text, and a
+        failure this very request met before (deterministic decoding; see
+        :func:`khabar.cache.remembered_failure`). Builds no client: a warm rerun
+        never imports openai. The online path (:meth:`asummarize`) and the batch
+        API path (:mod:`khabar.batch.api`) share it.
+        """
         page = normalize_text(text)
         cleaned = clean_article(page)
         # fold() keeps letters and digits only: zero-width characters, marks and
@@ -245,11 +272,11 @@ class Summarizer:
                 article_id=article_id,
             )
         lang = language or detect_language(cleaned.text)
-        plan = self.plan
         # Keyed on the text before fitting (fitting is a function of the text and of
         # settings that are in the key), so a warm rerun never loads a local model.
         key = self._key(cleaned.text, lang, title)
         cache = self.cache if use_cache else None
+        hit = None
         if cache is not None and not refresh:
             hit = cache.get(key)
             if hit is not None and not still_holds(hit, cleaned.text):
@@ -263,15 +290,45 @@ class Summarizer:
                 remembered = remembered_failure(cache, key, article_id, self.settings)
                 if remembered is not None:
                     raise remembered
-            if hit is not None:
+            else:
                 hit.article_id = article_id
                 if not self.settings.record_text:
                     hit.text = None
                 hit.provenance.cache_hit = True
                 hit.provenance.latency_s = 0.0
-                logger.info("%s: cache hit (%s)", article_id or "article", plan.model)
-                return hit
+                logger.info("%s: cache hit (%s)", article_id or "article", self.plan.model)
+        return Begun(page, cleaned, lang, key, cache, hit)
 
+    async def asummarize(
+        self,
+        text: str,
+        *,
+        article_id: str | None = None,
+        title: str | None = None,
+        language: str | None = None,
+        use_cache: bool = True,
+        refresh: bool = False,
+    ) -> Digest:
+        """Summarize one article; see :func:`asummarize`."""
+        warnings: list[str] = []
+        begun = self.begin(
+            text,
+            article_id=article_id,
+            title=title,
+            language=language,
+            use_cache=use_cache,
+            refresh=refresh,
+        )
+        if begun.hit is not None:
+            return begun.hit
+        page, cleaned, lang, key, cache = (
+            begun.page,
+            begun.cleaned,
+            begun.language,
+            begun.key,
+            begun.cache,
+        )
+        plan = self.plan
         backend = self.backend
         article, truncated = self._fit(cleaned.text, warnings)
         warnings.extend(plan.warnings)

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from khabar._version import __version__
-from khabar.cache import remember_failure, remembered_failure, still_holds
+from khabar.cache import remember_failure
 from khabar.core.digest import (
     SCHEMA_VERSION,
     Digest,
@@ -39,11 +39,10 @@ from khabar.core.digest import (
     joined,
 )
 from khabar.core.grounding import Verification, verify
-from khabar.core.text import clean_article, detect_language, fold, normalize_text, truncate
+from khabar.core.text import truncate
 from khabar.core.text.placement import place_blocks
 from khabar.errors import (
     ConfigError,
-    EmptyArticleError,
     KhabarError,
     UnsupportedDigestError,
     ValidationFailedError,
@@ -172,35 +171,10 @@ def prepare(
             "`khabar summarize`",
             hint="Set KHABAR_MODEL (and KHABAR_BASE_URL for Azure or a vLLM run_batch job).",
         )
-    page = normalize_text(text)
-    cleaned = clean_article(page)
-    if not fold(cleaned.text):
-        raise EmptyArticleError(
-            "the article has no text left after removing page boilerplate", article_id=article_id
-        )
-    language = detect_language(cleaned.text)
-    key = summarizer._key(cleaned.text, language, title)
-    cache = summarizer.cache
-    if cache is not None and not refresh:
-        hit = cache.get(key)
-        if hit is not None and not still_holds(hit, cleaned.text):
-            logger.warning(
-                "%s: a cached digest no longer matches its article (edited or corrupt entry); "
-                "recomputing it",
-                article_id or "article",
-            )
-            hit = None
-        if hit is None:
-            remembered = remembered_failure(cache, key, article_id, summarizer.settings)
-            if remembered is not None:
-                raise remembered
-        else:
-            hit.article_id = article_id
-            if not summarizer.settings.record_text:
-                hit.text = None
-            hit.provenance.cache_hit = True
-            hit.provenance.latency_s = 0.0
-            return hit
+    begun = summarizer.begin(text, article_id=article_id, title=title, refresh=refresh)
+    if begun.hit is not None:
+        return begun.hit
+    page, cleaned, language, key = begun.page, begun.cleaned, begun.language, begun.key
     warnings: list[str] = []
     if plan.provider != "local":
         article, truncated = truncate(cleaned.text, summarizer.settings.max_article_chars)
