@@ -34,8 +34,8 @@ from .cache import (
     still_holds,
 )
 from .config import Settings
-from .core.digest import SCHEMA_VERSION, Digest, DigestDraft, Provenance, joined
-from .core.grounding import GROUNDING_VERSION, Verification, verify
+from .core.digest import SCHEMA_VERSION, Digest, Provenance, joined
+from .core.grounding import GROUNDING_VERSION
 from .core.text import (
     CleanedArticle,
     clean_article,
@@ -49,11 +49,11 @@ from .errors import (
     EmptyArticleError,
     KhabarError,
     UnsupportedDigestError,
-    ValidationFailedError,
 )
 from .llm import Backend, BackendPlan, build_backend, plan_backend
 from .llm.retry import CallStats, RateGate, call_stats
 from .prompts import PromptSet, load_prompts
+from .reask import ask_and_verify, tokens_beyond
 
 __all__ = ["Summarizer", "asummarize", "summarize"]
 
@@ -74,31 +74,6 @@ class Begun:
     key: str
     cache: DigestCache | None
     hit: Digest | None
-
-
-@dataclass
-class _Outcome:
-    """What the ask <-> verify loop ends with."""
-
-    result: Verification
-    calls: int
-    reasks: int
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    warnings: list[str]
-    first_prompt_tokens: int | None = None
-    first_completion_tokens: int | None = None
-    gain_facts: int = 0
-    gain_sentences: int = 0
-
-
-def _add(total: int | None, more: int | None) -> int | None:
-    return more if total is None else total + (more or 0)
-
-
-def _beyond(total: int | None, first: int | None) -> int:
-    """Tokens spent after the first call (0 when the endpoint reports no usage)."""
-    return max(0, (total or 0) - (first or 0)) if first is not None else 0
 
 
 class Summarizer:
@@ -339,7 +314,19 @@ class Summarizer:
         started = time.perf_counter()
         try:
             stripped = [(b.kind, b.text) for b in cleaned.stripped]
-            outcome = await self._ask_and_verify(messages, article, lang, stripped, article_id)
+            outcome = await ask_and_verify(
+                backend,
+                self.prompts,
+                messages,
+                article,
+                language=lang,
+                stripped=stripped,
+                article_id=article_id,
+                max_tokens=self.effective_max_tokens(),
+                max_reasks=self.effective_max_reasks(),
+                temperature=self.settings.temperature,
+                seed=self.settings.seed,
+            )
         except KhabarError as exc:
             remember_failure(cache, key, exc, self.settings)
             raise
@@ -361,8 +348,8 @@ class Summarizer:
             cache_hit=False,
             attempts=outcome.calls,
             reasks=outcome.reasks,
-            reask_prompt_tokens=_beyond(outcome.prompt_tokens, outcome.first_prompt_tokens),
-            reask_completion_tokens=_beyond(
+            reask_prompt_tokens=tokens_beyond(outcome.prompt_tokens, outcome.first_prompt_tokens),
+            reask_completion_tokens=tokens_beyond(
                 outcome.completion_tokens, outcome.first_completion_tokens
             ),
             reask_gain_facts=outcome.gain_facts,
@@ -445,84 +432,6 @@ class Summarizer:
         if not self.settings.record_text:
             digest.text = None
         return digest
-
-    async def _ask_and_verify(
-        self,
-        messages: list[dict[str, str]],
-        article: str,
-        language: str,
-        stripped: list[tuple[str, str]],
-        article_id: str | None,
-    ) -> _Outcome:
-        """Ask, verify, and re-ask with the problems while re-asks remain.
-
-        One budget of ``effective_max_reasks()`` re-asks covers both kinds: an
-        answer that does not parse (instructor's) and one that fails
-        verification (this loop's).
-        """
-        backend = self.backend
-        s = self.settings
-        budget = self.effective_max_reasks()
-        max_tokens = self.effective_max_tokens()
-        prompt_tokens: int | None = None
-        completion_tokens: int | None = None
-        first: tuple[int | None, int | None] | None = None
-
-        async def ask(conversation: list[dict[str, str]], retries: int) -> tuple[DigestDraft, int]:
-            answer = await backend.ask(
-                conversation,
-                DigestDraft,
-                max_tokens=max_tokens,
-                temperature=s.temperature,
-                seed=s.seed,
-                max_retries=retries,
-                article_id=article_id,
-            )
-            nonlocal prompt_tokens, completion_tokens, first
-            prompt_tokens = _add(prompt_tokens, answer.prompt_tokens)
-            completion_tokens = _add(completion_tokens, answer.completion_tokens)
-            if first is None:
-                first = (answer.first_prompt_tokens, answer.first_completion_tokens)
-            return answer.value, answer.calls
-
-        warnings: list[str] = []
-        draft, calls = await ask(messages, budget)
-        result = verify(draft, article, language=language, stripped=stripped)
-        first_result = result
-        conversation = list(messages)
-        while result.problems and calls - 1 < budget:
-            conversation += [
-                {"role": "assistant", "content": draft.model_dump_json()},
-                self.prompts.render_reask(result.problems),
-            ]
-            try:
-                draft, more = await ask(conversation, budget - calls)
-            except ValidationFailedError as exc:
-                # The verified part of the previous answer is worth more than nothing.
-                calls += int(exc.context.get("attempts") or 1)
-                warnings.append(f"a re-ask's answer did not parse; kept the previous one ({exc})")
-                break
-            calls += more
-            result = verify(draft, article, language=language, stripped=stripped)
-        if result.problems:
-            warnings.append(
-                f"answer still failed grounding after {calls} attempts; "
-                f"{len(result.dropped)} unverified facts and "
-                f"{len(result.dropped_sentences)} unsupported sentences or titles dropped"
-            )
-        first_prompt, first_completion = first or (None, None)
-        return _Outcome(
-            result,
-            calls,
-            calls - 1,
-            prompt_tokens,
-            completion_tokens,
-            warnings,
-            first_prompt,
-            first_completion,
-            result.verified - first_result.verified,
-            result.support.sentences_kept - first_result.support.sentences_kept,
-        )
 
 
 async def asummarize(
