@@ -4,7 +4,7 @@
 
 A resume reads the whole JSONL output to learn which ids are done
 (``JsonlStore.done_ids``). This builds outputs of realistic records (digests the
-fake server's synthetic answers produce for real articles, about 12 kB per
+fake server's synthetic answers produce for real articles, about 7.5 kB per
 line), each id distinct, and times, per size: ``done_ids()`` alone, and a whole
 ``summarize_paths`` resume with nothing left to do (imports excluded; it also
 reads the input). Prints a Markdown table.

@@ -43,6 +43,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -162,7 +163,8 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     prompts = load_prompts()
     draft = _draft_class()
     result: dict[str, Any] = {}
-    cpu = _cpu()
+    descendants = _DescendantCPU()
+    cpu = _own_cpu()
     started = time.perf_counter()
     if kind == "khabar":
         result = _khabar(spec)
@@ -171,14 +173,66 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     else:
         result = asyncio.run(_peer(spec, prompts, draft, c))
     result["wall_s"] = time.perf_counter() - started
-    result["cpu_s"] = _cpu() - cpu
+    own = _own_cpu() - cpu
+    result["cpu_s"] = own - descendants.stop() + descendants.total()
     return result
 
 
-def _cpu() -> float:
-    """CPU seconds of this process and of its children that have ended (worker processes)."""
+def _own_cpu() -> float:
     t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+    return t.user + t.system
+
+
+class _DescendantCPU(threading.Thread):
+    """CPU seconds of every process below this one (worker processes, the fork server).
+
+    Workers forked by multiprocessing's fork server are its children, not ours,
+    and end before the run does: /proc is read every 0.2 s and each process's
+    last reading kept (what a worker spends in its last 0.2 s is missed). The
+    thread's own CPU is reported so that it can be taken off this process's.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self._last: dict[int, float] = {}
+        self._done = threading.Event()
+        self._own = 0.0
+        self._tick = os.sysconf("SC_CLK_TCK")
+        self.start()
+
+    def run(self) -> None:
+        while not self._done.wait(0.2):
+            self._sample()
+        self._sample()
+        self._own = time.thread_time()
+
+    def _sample(self) -> None:
+        parents: dict[int, int] = {}
+        cpu: dict[int, float] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            pid = int(stat.parent.name)
+            parents[pid] = int(fields[1])
+            cpu[pid] = (int(fields[11]) + int(fields[12])) / self._tick
+        me = os.getpid()
+        for pid in cpu:
+            ancestor = parents.get(pid)
+            while ancestor not in (None, 0, 1, me):
+                ancestor = parents.get(ancestor)
+            if ancestor == me:
+                self._last[pid] = cpu[pid]
+
+    def stop(self) -> float:
+        """Stop sampling; the sampler's own CPU seconds."""
+        self._done.set()
+        self.join()
+        return self._own
+
+    def total(self) -> float:
+        return sum(self._last.values())
 
 
 def _khabar(spec: dict[str, Any]) -> dict[str, Any]:
