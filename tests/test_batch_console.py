@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from types import SimpleNamespace
 
 import pytest
 
@@ -189,13 +188,12 @@ def test_a_slow_pace_is_time_per_article_not_zero_per_second() -> None:
 def test_the_closing_table_counts_files_left_out(capsys: pytest.CaptureFixture[str]) -> None:
     console = BatchConsole(enabled=False)
     console.set_count(InputCount(articles=5, skipped=Counter({".png": 2, ".pdf": 1})))
-    stats = SimpleNamespace(
-        total=5, succeeded=5, failed=0, skipped=0, from_cache=0, duplicates=0,
-        prompt_tokens=0, completion_tokens=0, transport_retries=0, wall_s=1.0,
-        failures_by_reason={},
-    )  # fmt: skip
+    from khabar.batch import BatchStats
+
+    stats = BatchStats(total=5, succeeded=5, wall_s=1.0, called=5, reasked=1, reasks=1)
     console.finish(stats)
     err = capsys.readouterr().err
+    assert "re-asked" in err and "1/5" in err
     assert "not text (left out)" in err
     assert "Left out 3 files that are not text (.pdf 1, .png 2); name a file" in err
 

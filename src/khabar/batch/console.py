@@ -166,7 +166,9 @@ class BatchConsole:
         model, provider, mode = (
             escape(str(v)) for v in (info.get("model"), label, info.get("mode"))
         )
-        console.print(f"[bold]khabar[/bold] model: {model} via {provider} ({mode})")
+        workers = int(info.get("workers") or 1)
+        tail = f", {workers} processes" if workers > 1 else ""
+        console.print(f"[bold]khabar[/bold] model: {model} via {provider} ({mode}){tail}")
         # The model's warnings (a plumbing model...) were logged when it was loaded.
         if self._unsubscribe is None:
             self._unsubscribe = subscribe(self.on_model)
@@ -303,6 +305,7 @@ class BatchConsole:
             ("duplicates", str(stats.duplicates)),
             ("tokens in/out", f"{stats.prompt_tokens}/{stats.completion_tokens}"),
             ("retries", str(stats.transport_retries)),
+            ("re-asked", f"{stats.reasked}/{stats.called}"),
             # An estimate at the price table's list prices; n/a for a model it does not price.
             (
                 "est. cost",
@@ -326,6 +329,8 @@ class BatchConsole:
         # Off a terminal (logs, CI) rich would squeeze the table into 80 columns.
         console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
         console.print(table)
+        if stats.called:
+            console.print(stats.reask_summary(), markup=False, highlight=False)
         if skipped_files:
             kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(skipped_files.items()))
             console.print(

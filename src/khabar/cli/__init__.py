@@ -78,6 +78,15 @@ def cli() -> None:
     "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
 )
 @click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes that summarize: one process's CPU caps a fast endpoint near 130 "
+    "articles/s; -c stays the requests in flight in all.",
+)
+@click.option(
     "--dry-run",
     is_flag=True,
     help="Estimate tokens and cost of the run; call no model (KHABAR_PRICES prices it).",
@@ -95,6 +104,7 @@ def summarize(
     no_resume: bool,
     text_field: str,
     progress: bool | None,
+    workers: int,
     dry_run: bool,
     **opts: Any,
 ) -> None:
@@ -157,6 +167,7 @@ def summarize(
         on_event=console.on_event,
         on_start=console.on_start,
         reports=[p for p in (report_path, md_output, html_path) if p is not None],
+        workers=workers,
     )
     console.finish(stats, prices)
     if cache_off:
