@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 from ..digest import Span
 from ..text.fold import fold
-from .dates import parse_date
+from .dates import DateParts, parse_date
 from .locate import contains, locate, splits_number
 from .numbers import number_matches, parse_numbers
 from .sentence_words import COMMON_CAPITALIZED, SOURCE_NEGATIONS
@@ -219,11 +219,12 @@ def _calendar_years(cites: str) -> set[int]:
 
 def _number_problem(text: str, cites: str, english: bool, language: str | None) -> str | None:
     if english:
-        numbers = _english_numbers(text)
-        dates = [parse_date(c) for c in cites.split("\n")]
-        for number in numbers:
+        dates: list[DateParts] | None = None  # read only when a number needs a calendar
+        for number in _english_numbers(text):
             if number_matches(number.value, cites, language):
                 continue
+            if dates is None:
+                dates = [parse_date(c) for c in cites.split("\n")]
             if _is_year(number.value) and (
                 int(number.value) in _calendar_years(cites)
                 or any(d.iso and d.iso.startswith(f"{int(number.value)}") for d in dates)
