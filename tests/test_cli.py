@@ -412,3 +412,16 @@ def test_retry_failed_and_min_support_reach_the_settings() -> None:
     assert settings.retry_failed is True and settings.min_support == 0.8
     result = CliRunner().invoke(cli, ["summarize", "x", "--min-support", "1.5"])
     assert result.exit_code == 2 and "min-support" in result.output
+
+
+def test_eval_writes_an_html_view_of_digests_beside_gold(tmp_path: Path) -> None:
+    page = tmp_path / "eval.html"
+    cassettes = REPO / "evals" / "cassettes"
+    current = (cassettes / "CURRENT").read_text().strip()
+    result = CliRunner().invoke(
+        cli, ["eval", "--replay", str(cassettes / current), "--html", str(page)]
+    )
+    assert result.exit_code == 0, result.output
+    html = page.read_text(encoding="utf-8")
+    assert "written by hand" in html.lower() and "<script" not in html.lower()
+    assert html.count("<section") >= 32

@@ -66,6 +66,12 @@ def _width() -> int | None:
     "--markdown", "md_out", type=click.Path(path_type=Path), help="Write the Markdown report here."
 )
 @click.option(
+    "--html",
+    "html_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write an HTML report here: each digest beside its gold, deltas, plots (no script, no network).",
+)
+@click.option(
     "--judge",
     is_flag=True,
     help="Also ask the model to judge summary faithfulness (needs a capable model; off in CI).",
@@ -84,6 +90,7 @@ def eval_command(
     baseline: Path | None,
     json_out: Path | None,
     md_out: Path | None,
+    html_out: Path | None,
     judge: bool,
     **opts: Any,
 ) -> None:
@@ -131,6 +138,21 @@ def eval_command(
         json_out.write_text(result.report.to_json(), encoding="utf-8")
     if md_out:
         md_out.write_text(render_markdown(result.report), encoding="utf-8")
+    if html_out:
+        from khabar.evals.html import render_eval_html
+        from khabar.evals.report import load_report
+        from khabar.evals.sets import load_eval_set
+
+        items, _ = load_eval_set(gold, articles)
+        html_out.write_text(
+            render_eval_html(
+                result.report,
+                digests=result.digests,
+                golds={stem: item.gold for stem, item in items.items()},
+                baseline=load_report(baseline) if baseline is not None else None,
+            ),
+            encoding="utf-8",
+        )
     for line in result.notes:
         click.echo(line, err=True)
     for article_id, judgement in result.judgements.items():
