@@ -34,8 +34,8 @@ from .cache import (
     still_holds,
 )
 from .config import Settings
-from .core.digest import SCHEMA_VERSION, Digest, Provenance, joined
-from .core.grounding import GROUNDING_VERSION
+from .core.digest import SCHEMA_VERSION, Digest, Provenance, StrippedBlock, joined
+from .core.grounding import GROUNDING_VERSION, Verification
 from .core.text import (
     CleanedArticle,
     clean_article,
@@ -217,6 +217,106 @@ class Summarizer:
             max_article_chars=s.max_article_chars,
         )
 
+    def build_digest(
+        self,
+        result: Verification,
+        *,
+        article: str,
+        language: str,
+        article_id: str | None,
+        blocks: list[StrippedBlock],
+        truncated: bool,
+        warnings: list[str],
+        calls: int,
+        prompt_tokens: int | None,
+        completion_tokens: int | None,
+        first_prompt_tokens: int | None,
+        first_completion_tokens: int | None,
+        gain_facts: int,
+        gain_sentences: int,
+        transport_retries: int,
+        latency_s: float,
+    ) -> Digest:
+        """The Digest of a verified answer, with its provenance: one builder for every path.
+
+        The online path (:meth:`asummarize`) and the batch API path call it with
+        what their loops counted, so that their records are the same.
+        """
+        plan = self.plan
+        provenance = Provenance(
+            model=plan.model,
+            provider=plan.provider,
+            endpoint=plan.endpoint,
+            mode=plan.mode,
+            prompt_version=self.prompts.version,
+            schema_version=SCHEMA_VERSION,
+            khabar_version=__version__,
+            cache_hit=False,
+            attempts=calls,
+            reasks=calls - 1,
+            reask_prompt_tokens=tokens_beyond(prompt_tokens, first_prompt_tokens),
+            reask_completion_tokens=tokens_beyond(completion_tokens, first_completion_tokens),
+            reask_gain_facts=gain_facts,
+            reask_gain_sentences=gain_sentences,
+            transport_retries=transport_retries,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            latency_s=round(latency_s, 3),
+            facts_verified=result.verified,
+            unverified_dropped=len(result.dropped),
+            dropped=result.dropped,
+            dropped_sentences=result.dropped_sentences,
+            stripped=blocks,
+            truncated=truncated,
+            plumbing=plan.limits.plumbing,
+            warnings=warnings,
+        )
+        g = result.draft
+        return Digest(
+            article_id=article_id,
+            language=language,
+            title_en=result.titles.get("title_en"),
+            title_src=result.titles.get("title_src"),
+            summary_en=joined(g.summary_en),
+            summary_src=joined(g.summary_src),
+            summary_en_sentences=g.summary_en,
+            summary_src_sentences=g.summary_src,
+            support=result.support,
+            text=article,
+            people=g.people,
+            organizations=g.organizations,
+            locations=g.locations,
+            dates=g.dates,
+            numbers=g.numbers,
+            quotes=g.quotes,
+            sources=g.sources,
+            provenance=provenance,
+        )
+
+    def support_error(self, digest: Digest, article_id: str | None) -> KhabarError | None:
+        """The error that keeps ``digest`` from being an ok record, or None.
+
+        A digest where no summary sentence and no fact holds is ``unsupported``; so is
+        one whose share of kept sentences is under ``KHABAR_MIN_SUPPORT``.
+        """
+        support = digest.support
+        if support is None:
+            return None
+        if support.status != "unsupported" and support.sentence_share >= self.settings.min_support:
+            return None
+        why = (
+            "no summary sentence and no fact of the model's answer is supported by the article"
+            if support.status == "unsupported"
+            else f"only {support.sentences_kept} of "
+            f"{support.sentences_kept + support.sentences_dropped} summary sentences are "
+            f"supported by the article (KHABAR_MIN_SUPPORT={self.settings.min_support:g})"
+        )
+        return UnsupportedDigestError(
+            f"{why}; the reasons are in the record's draft",
+            article_id=article_id,
+            draft=digest.model_dump(mode="json"),
+        )
+
     def begin(
         self,
         text: str,
@@ -337,64 +437,33 @@ class Summarizer:
         warnings.extend(outcome.warnings)
 
         result = outcome.result
-        provenance = Provenance(
-            model=backend.model,
-            provider=backend.provider,
-            endpoint=backend.endpoint,
-            mode=backend.mode,
-            prompt_version=self.prompts.version,
-            schema_version=SCHEMA_VERSION,
-            khabar_version=__version__,
-            cache_hit=False,
-            attempts=outcome.calls,
-            reasks=outcome.reasks,
-            reask_prompt_tokens=tokens_beyond(outcome.prompt_tokens, outcome.first_prompt_tokens),
-            reask_completion_tokens=tokens_beyond(
-                outcome.completion_tokens, outcome.first_completion_tokens
-            ),
-            reask_gain_facts=outcome.gain_facts,
-            reask_gain_sentences=outcome.gain_sentences,
-            transport_retries=stats.transport_retries,
+        blocks = [
+            block.model_copy(update={"at": at})
+            for block, at in zip(
+                cleaned.stripped,
+                place_blocks(page, article, [b.text for b in cleaned.stripped]),
+                strict=True,
+            )
+        ]
+        digest = self.build_digest(
+            result,
+            article=article,
+            language=lang,
+            article_id=article_id,
+            blocks=blocks,
+            truncated=truncated,
+            warnings=warnings,
+            calls=outcome.calls,
             prompt_tokens=outcome.prompt_tokens,
             completion_tokens=outcome.completion_tokens,
-            latency_s=round(latency, 3),
-            facts_verified=result.verified,
-            unverified_dropped=len(result.dropped),
-            dropped=result.dropped,
-            dropped_sentences=result.dropped_sentences,
-            stripped=[
-                block.model_copy(update={"at": at})
-                for block, at in zip(
-                    cleaned.stripped,
-                    place_blocks(page, article, [b.text for b in cleaned.stripped]),
-                    strict=True,
-                )
-            ],
-            truncated=truncated,
-            plumbing=backend.limits.plumbing,
-            warnings=warnings,
+            first_prompt_tokens=outcome.first_prompt_tokens,
+            first_completion_tokens=outcome.first_completion_tokens,
+            gain_facts=outcome.gain_facts,
+            gain_sentences=outcome.gain_sentences,
+            transport_retries=stats.transport_retries,
+            latency_s=latency,
         )
-        g = result.draft
-        digest = Digest(
-            article_id=article_id,
-            language=lang,
-            title_en=result.titles.get("title_en"),
-            title_src=result.titles.get("title_src"),
-            summary_en=joined(g.summary_en),
-            summary_src=joined(g.summary_src),
-            summary_en_sentences=g.summary_en,
-            summary_src_sentences=g.summary_src,
-            support=result.support,
-            text=article,
-            people=g.people,
-            organizations=g.organizations,
-            locations=g.locations,
-            dates=g.dates,
-            numbers=g.numbers,
-            quotes=g.quotes,
-            sources=g.sources,
-            provenance=provenance,
-        )
+        provenance = digest.provenance
         logger.info(
             "%s: %s via %s in %.2fs, %s+%s tokens, %d calls, %d re-asks, %d retries, "
             "%d verified, %d dropped",
@@ -410,20 +479,8 @@ class Summarizer:
             result.verified,
             len(result.dropped),
         )
-        support = result.support
-        if support.status == "unsupported" or support.sentence_share < self.settings.min_support:
-            why = (
-                "no summary sentence and no fact of the model's answer is supported by the article"
-                if support.status == "unsupported"
-                else f"only {support.sentences_kept} of "
-                f"{support.sentences_kept + support.sentences_dropped} summary sentences are "
-                f"supported by the article (KHABAR_MIN_SUPPORT={self.settings.min_support:g})"
-            )
-            error = UnsupportedDigestError(
-                f"{why}; the reasons are in the record's draft",
-                article_id=article_id,
-                draft=digest.model_dump(mode="json"),
-            )
+        error = self.support_error(digest, article_id)
+        if error is not None:
             remember_failure(cache, key, error, self.settings)
             raise error
         if self.cache is not None and use_cache:

@@ -28,15 +28,11 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from khabar._version import __version__
 from khabar.cache import remember_failure
 from khabar.core.digest import (
-    SCHEMA_VERSION,
     Digest,
     DigestDraft,
-    Provenance,
     StrippedBlock,
-    joined,
 )
 from khabar.core.grounding import Verification, verify
 from khabar.core.text import truncate
@@ -44,7 +40,6 @@ from khabar.core.text.placement import place_blocks
 from khabar.errors import (
     ConfigError,
     KhabarError,
-    UnsupportedDigestError,
     ValidationFailedError,
 )
 from khabar.llm.openai_compat import answer_cut_off, answer_off_schema
@@ -136,10 +131,6 @@ class Final:
 
 def _add(total: int | None, more: int | None) -> int | None:
     return more if total is None else total + (more or 0)
-
-
-def _beyond(total: int | None, first: int | None) -> int:
-    return max(0, (total or 0) - (first or 0)) if first is not None else 0
 
 
 # --- before the first call ---------------------------------------------------------
@@ -369,8 +360,7 @@ def _finish(
     result: Verification,
     article_id: str | None,
 ) -> Final:
-    """The Digest (or the unsupported error) exactly as ``asummarize`` builds it after its loop."""
-    plan = summarizer.plan
+    """The Digest (or the unsupported error), built by ``Summarizer.build_digest`` as online."""
     settings = summarizer.settings
     warnings = list(prepared.warnings) + list(carry.warnings)
     if result.problems:
@@ -380,69 +370,26 @@ def _finish(
             f"{len(result.dropped_sentences)} unsupported sentences or titles dropped"
         )
     first_prompt, first_completion = carry.first or [None, None]
-    provenance = Provenance(
-        model=plan.model,
-        provider=plan.provider,
-        endpoint=plan.endpoint,
-        mode=plan.mode,
-        prompt_version=summarizer.prompts.version,
-        schema_version=SCHEMA_VERSION,
-        khabar_version=__version__,
-        cache_hit=False,
-        attempts=carry.calls,
-        reasks=carry.calls - 1,
-        reask_prompt_tokens=_beyond(carry.prompt_tokens, first_prompt),
-        reask_completion_tokens=_beyond(carry.completion_tokens, first_completion),
-        reask_gain_facts=result.verified - (carry.first_verified or 0),
-        reask_gain_sentences=result.support.sentences_kept - (carry.first_sentences or 0),
-        transport_retries=carry.resends,
+    digest = summarizer.build_digest(
+        result,
+        article=prepared.article,
+        language=prepared.language,
+        article_id=article_id,
+        blocks=[b.model_copy() for b in prepared.blocks],
+        truncated=prepared.truncated,
+        warnings=warnings,
+        calls=carry.calls,
         prompt_tokens=carry.prompt_tokens,
         completion_tokens=carry.completion_tokens,
-        latency_s=round(carry.latency_s, 3),
-        facts_verified=result.verified,
-        unverified_dropped=len(result.dropped),
-        dropped=result.dropped,
-        dropped_sentences=result.dropped_sentences,
-        stripped=[b.model_copy() for b in prepared.blocks],
-        truncated=prepared.truncated,
-        plumbing=plan.limits.plumbing,
-        warnings=warnings,
+        first_prompt_tokens=first_prompt,
+        first_completion_tokens=first_completion,
+        gain_facts=result.verified - (carry.first_verified or 0),
+        gain_sentences=result.support.sentences_kept - (carry.first_sentences or 0),
+        transport_retries=carry.resends,
+        latency_s=carry.latency_s,
     )
-    g = result.draft
-    digest = Digest(
-        article_id=article_id,
-        language=prepared.language,
-        title_en=result.titles.get("title_en"),
-        title_src=result.titles.get("title_src"),
-        summary_en=joined(g.summary_en),
-        summary_src=joined(g.summary_src),
-        summary_en_sentences=g.summary_en,
-        summary_src_sentences=g.summary_src,
-        support=result.support,
-        text=prepared.article,
-        people=g.people,
-        organizations=g.organizations,
-        locations=g.locations,
-        dates=g.dates,
-        numbers=g.numbers,
-        quotes=g.quotes,
-        sources=g.sources,
-        provenance=provenance,
-    )
-    support = result.support
-    if support.status == "unsupported" or support.sentence_share < settings.min_support:
-        why = (
-            "no summary sentence and no fact of the model's answer is supported by the article"
-            if support.status == "unsupported"
-            else f"only {support.sentences_kept} of "
-            f"{support.sentences_kept + support.sentences_dropped} summary sentences are "
-            f"supported by the article (KHABAR_MIN_SUPPORT={settings.min_support:g})"
-        )
-        error = UnsupportedDigestError(
-            f"{why}; the reasons are in the record's draft",
-            article_id=article_id,
-            draft=digest.model_dump(mode="json"),
-        )
+    error = summarizer.support_error(digest, article_id)
+    if error is not None:
         return fail(summarizer, prepared, error)
     cache = summarizer.cache
     if cache is not None:
