@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from khabar.core.grounding import parse_date
 
-# --- copied from test_grounding.py (the lead's copy stays there) -----------------------
+# --- the cases of the first round (they stood in test_grounding.py) ----------------
 
 DATES = [
     # (as written, calendar, (year, month, day), iso)

@@ -18,7 +18,7 @@ A000 = seed("000")
 A001 = clean_article(normalize_text(seed("001"))).text
 A003 = clean_article(normalize_text(seed("003"))).text
 
-# --- copied from test_grounding.py (the lead's copy stays there) -----------------------
+# --- the cases of the first round (they stood in test_grounding.py) ----------------
 
 FOUND = [
     (A000, "تضمین می‌کند"),

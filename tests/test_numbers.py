@@ -18,7 +18,7 @@ def values(text: str, language: str | None = None) -> list[float]:
     return [n.value for n in parse_numbers(text, language)]
 
 
-# --- copied from test_grounding.py (the lead's copy stays there) -----------------------
+# --- the cases of the first round (they stood in test_grounding.py) ----------------
 
 NUMBERS = [
     ("تاکنون ۱۷ توافقنامه امنیتی", [17]),
